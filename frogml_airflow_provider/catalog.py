@@ -1,0 +1,55 @@
+"""A folder of automation files -> one DagPlan per valid automation, plus every error. Pure.
+
+Shared by the loader DAG file and ``frogml-airflow validate``, so both report the same problems.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from frogml_airflow_provider.errors import AutomationLoadError
+from frogml_airflow_provider.loading import LoadReport, load_automations
+from frogml_airflow_provider.plan import METRIC_TRIGGER_DEFAULT_CRON, DagPlan, dag_id_for, plan_dag
+
+
+@dataclass(frozen=True)
+class Catalog:
+    report: LoadReport
+    plans: tuple[tuple[str, DagPlan], ...]  # (file relative to the folder, plan)
+    errors: tuple[AutomationLoadError, ...]
+
+
+def catalog(
+    root: str | os.PathLike[str], *, label: str = "", metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON
+) -> Catalog:
+    """Plans for every automation under ``root``; ``label`` prefixes source paths in DAG docs."""
+    report = load_automations(root)
+    base = report.root if report.root.is_dir() else report.root.parent
+    errors = list(report.errors)
+    plans: list[tuple[str, DagPlan]] = []
+    owners: dict[str, str] = {}
+    for item in report.automations:
+        source = os.path.relpath(item.file, base)
+        dag_id = dag_id_for(item.automation.name)
+        if dag_id in owners:
+            errors.append(
+                AutomationLoadError(
+                    source,
+                    f"automation {item.automation.name!r} becomes DAG id {dag_id!r}, like the automation in "
+                    f"{owners[dag_id]}; rename one of them",
+                )
+            )
+            continue
+        owners[dag_id] = source
+        plans.append(
+            (
+                source,
+                plan_dag(
+                    item.automation,
+                    source=os.path.join(label, source) if label else source,
+                    metric_default_cron=metric_default_cron,
+                ),
+            )
+        )
+    return Catalog(report, tuple(plans), tuple(errors))

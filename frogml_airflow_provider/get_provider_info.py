@@ -1,0 +1,78 @@
+"""Provider metadata for Airflow's ``apache_airflow_provider`` entry point.
+
+A bad dict here makes every ``airflow`` command fail, so a test validates it against Airflow's
+schema. Kept free of imports: Airflow reads it on every start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PACKAGE_NAME = "airflow-provider-frogml"
+CONN_TYPE = "frogml"
+
+
+def get_provider_info() -> dict[str, Any]:
+    from frogml_airflow_provider import __version__
+
+    return {
+        "package-name": PACKAGE_NAME,
+        "name": "JFrog ML",
+        "description": "Run JFrog ML (formerly Qwak) automations as Airflow DAGs: build, gate on a "
+        "metric, deploy, notify; locally on an embedded platform or on JFrog ML.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "JFrog ML",
+                "external-doc-url": "https://jfrog.com/help/r/jfrog-ml-documentation/define-automations",
+                "tags": ["software"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "JFrog ML",
+                "python-modules": [
+                    "frogml_airflow_provider.operators.build",
+                    "frogml_airflow_provider.operators.gate",
+                    "frogml_airflow_provider.operators.deploy",
+                    "frogml_airflow_provider.operators.trigger_metric",
+                    "frogml_airflow_provider.operators.batch",
+                ],
+            }
+        ],
+        "hooks": [{"integration-name": "JFrog ML", "python-modules": ["frogml_airflow_provider.hooks.frogml"]}],
+        "connection-types": [
+            {
+                "connection-type": CONN_TYPE,
+                "hook-class-name": "frogml_airflow_provider.hooks.frogml.FrogMLHook",
+                "hook-name": "JFrog ML",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "login"],
+                    "relabeling": {"host": "JFrog URL", "password": "Access token"},
+                    "placeholders": {
+                        "host": "https://mycompany.jfrog.io (leave empty for the local embedded platform)",
+                        "password": "JFrog access token",
+                    },
+                },
+            }
+        ],
+        "notifications": [
+            "frogml_airflow_provider.notifications.slack.FrogMLSlackNotifier",
+            "frogml_airflow_provider.notifications.webhook.FrogMLWebhookNotifier",
+        ],
+        "config": {
+            "frogml": {
+                "description": "Settings of the JFrog ML provider.",
+                "options": {
+                    "metric_trigger_default_cron": {
+                        "description": "When a MetricBasedTrigger has no override_cron, how often (cron, UTC) "
+                        "its metric is evaluated.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "0 * * * *",
+                        "default": "*/15 * * * *",
+                    },
+                },
+            }
+        },
+    }

@@ -1,0 +1,55 @@
+"""What a notification says about a run, read from an Airflow callback context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SUCCESSFUL = "SUCCESSFUL"
+FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    execution_date: str
+    model_id: str
+    automation: str
+    status: str
+    build_id: str
+    dag_id: str
+    run_id: str
+
+    def platform_params(self) -> dict[str, str]:
+        """The fields JFrog ML sends with a custom webhook."""
+        return {
+            "execution_date": self.execution_date,
+            "model_id": self.model_id,
+            "automation": self.automation,
+            "status": self.status,
+            "build_id": self.build_id,
+        }
+
+
+def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> RunFacts:
+    dag_run = context.get("dag_run")
+    when = None
+    if dag_run is not None:
+        when = getattr(dag_run, "logical_date", None) or getattr(dag_run, "run_after", None)
+    when = when or context.get("logical_date")
+    build_id = ""
+    ti = context.get("ti") or context.get("task_instance")
+    if ti is not None:
+        try:
+            build_id = ti.xcom_pull(task_ids="build", key="build_id") or ""
+        except Exception:  # noqa: BLE001 - a missing XCom must not stop the notification
+            build_id = ""
+    dag = context.get("dag")
+    return RunFacts(
+        execution_date=when.isoformat() if hasattr(when, "isoformat") else str(when or ""),
+        model_id=model_id,
+        automation=automation,
+        status=status,
+        build_id=str(build_id),
+        dag_id=getattr(dag, "dag_id", "") or getattr(dag_run, "dag_id", ""),
+        run_id=getattr(dag_run, "run_id", "") or context.get("run_id", ""),
+    )

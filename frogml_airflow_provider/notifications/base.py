@@ -1,0 +1,42 @@
+"""What the two FrogML notifiers share: the run's facts, and a send that never fails the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import BaseNotifier
+
+from frogml_airflow_provider.notifications._context import FAILED, SUCCESSFUL, RunFacts, run_facts
+from frogml_airflow_provider.notifications._delivery import DeliveryPolicy
+
+
+class FrogMLBaseNotifier(BaseNotifier):
+    """Base of the FrogML notifiers. ``model_id`` and ``automation`` default to the DAG's."""
+
+    def __init__(
+        self, *, model_id: str = "", automation: str = "", policy: DeliveryPolicy | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.model_id = model_id
+        self.automation = automation
+        self.policy = policy or DeliveryPolicy()
+
+    def facts(self, context: Any) -> RunFacts:
+        dag = context.get("dag")
+        return run_facts(
+            context,
+            model_id=self.model_id,
+            automation=self.automation or getattr(dag, "dag_id", ""),
+            status=_status(context),
+        )
+
+
+def _status(context: Any) -> str:
+    reason = str(context.get("reason") or "")
+    if reason:
+        return SUCCESSFUL if reason == "success" else FAILED
+    if context.get("exception") is not None:
+        return FAILED
+    ti = context.get("ti") or context.get("task_instance")
+    state = str(getattr(ti, "state", "") or "").lower()
+    return FAILED if state in {"failed", "up_for_retry", "upstream_failed"} else SUCCESSFUL

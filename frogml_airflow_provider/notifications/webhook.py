@@ -1,0 +1,49 @@
+"""``FrogMLWebhookNotifier``: call a custom webhook the way JFrog ML does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frogml_airflow_provider.notifications._delivery import send
+from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier
+
+
+class FrogMLWebhookNotifier(FrogMLBaseNotifier):
+    """Calls ``url`` with ``execution_date``, ``model_id``, ``automation``, ``status`` and
+    ``build_id`` merged with ``data``: in the query string for GET (and HEAD), as a JSON body for
+    every other method. ``headers`` are sent as given. The URL and header values are credentials:
+    not template fields, never logged or serialized.
+    """
+
+    template_fields = ("data",)
+
+    def __init__(
+        self,
+        url: str,
+        http_method: str = "GET",
+        headers: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._url = url
+        self.http_method = http_method.upper()
+        self._headers = dict(headers or {})
+        self.data = dict(data or {})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url='***', http_method={self.http_method!r}, headers={list(self._headers)})"
+
+    def notify(self, context: Any) -> None:
+        facts = self.facts(context)
+        payload = {**self.data, **facts.platform_params()}
+        in_query = self.http_method in {"GET", "HEAD"}
+        send(
+            self.http_method,
+            self._url,
+            params=payload if in_query else None,
+            body=None if in_query else payload,
+            headers=self._headers,
+            policy=self.policy,
+            what=f"webhook notification for {facts.automation!r}",
+        )

@@ -1,0 +1,250 @@
+"""Automation -> DagPlan: a pure description of the DAG an automation becomes.
+
+No Airflow here: the plan says which tasks, in which order, on which schedule, with which
+(JSON-able, secret-free) operator arguments; ``render`` turns it into Airflow objects.
+
+Schedules are UTC. ``ScheduledTrigger(cron=...)`` keeps its cron; ``interval`` Daily/Weekly/Hourly
+become ``@daily``/``@weekly``/``@hourly``; a ``MetricBasedTrigger`` evaluates on ``override_cron``
+or on ``METRIC_TRIGGER_DEFAULT_CRON``; ``NoneTrigger``/``OnBoardingTrigger`` run only when
+triggered. ``execute_immediately=True`` means one run as soon as the DAG is active (then the
+schedule): Airflow's ``run_immediately`` for a cron, ``@once`` for a manual-only automation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from frogml_airflow_provider.automations import (
+    Automation,
+    BatchExecution,
+    BuildMetric,
+    CustomWebhook,
+    DeployedBuildMetric,
+    FrogmlBuildDeploy,
+    MetricBasedTrigger,
+    Notification,
+    ScheduledTrigger,
+    SlackNotification,
+)
+from frogml_airflow_provider.automations._checks import is_sql
+
+START_DATE = datetime(2024, 1, 1)  # fixed, UTC: catchup is off, so it only bounds the first run
+METRIC_TRIGGER_DEFAULT_CRON = "*/15 * * * *"
+INTERVAL_PRESETS = {"daily": "@daily", "weekly": "@weekly", "hourly": "@hourly"}
+_DAG_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+# Task ids, the contract between plan, render and the operators.
+EVALUATE_TRIGGER_METRIC = "evaluate_trigger_metric"
+BUILD = "build"
+CHECK_BUILD_METRIC = "check_build_metric"
+DEPLOY = "deploy"
+SKIP_DEPLOY = "skip_deploy"
+RUN_BATCH = "run_batch"
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    cron: str | None  # None: manual only
+    once: bool = False  # a single run as soon as the DAG is active
+    run_immediately: bool = False
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    task_id: str
+    upstream: tuple[str, ...]
+    arguments: Mapping[str, Any]  # JSON-able, no secrets
+
+
+@dataclass(frozen=True)
+class DagPlan:
+    dag_id: str
+    automation_name: str
+    model_id: str
+    schedule: SchedulePlan
+    is_paused_upon_creation: bool
+    tags: tuple[str, ...]
+    description: str
+    doc_md: str
+    tasks: tuple[TaskPlan, ...]
+    on_success: Notification | None  # held in memory only: secrets never go into arguments
+    on_error: Notification | None
+
+
+def dag_id_for(name: str) -> str:
+    """The automation name, with characters Airflow refuses in a dag_id replaced by '_'."""
+    return _DAG_ID_UNSAFE.sub("_", name.strip())[:250]
+
+
+def plan_dag(
+    automation: Automation, *, source: str = "", metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON
+) -> DagPlan:
+    """The DAG for one valid automation (validation already happened in the spec)."""
+    schedule = _schedule(automation, metric_default_cron)
+    tasks = _tasks(automation)
+    return DagPlan(
+        dag_id=dag_id_for(automation.name),
+        automation_name=automation.name,
+        model_id=automation.model_id,
+        schedule=schedule,
+        is_paused_upon_creation=not automation.is_enabled,
+        tags=("frogml", automation.model_id[:100]),
+        description=(automation.description or f"JFrog ML automation for model {automation.model_id}")[:1000],
+        doc_md=_doc(automation, schedule, source),
+        tasks=tasks,
+        on_success=automation.on_success,
+        on_error=automation.on_error,
+    )
+
+
+def _schedule(automation: Automation, metric_default_cron: str) -> SchedulePlan:
+    trigger = automation.trigger
+    now = automation.execute_immediately
+    if isinstance(trigger, ScheduledTrigger):
+        if trigger.interval:
+            preset = INTERVAL_PRESETS[trigger.interval.strip().lower()]
+            return SchedulePlan(preset, run_immediately=now, summary=f"{trigger.interval.strip()} ({preset}, UTC)")
+        return SchedulePlan(trigger.cron.strip(), run_immediately=now, summary=f"cron `{trigger.cron.strip()}` (UTC)")
+    if isinstance(trigger, MetricBasedTrigger):
+        cron = (trigger.override_cron or "").strip() or metric_default_cron
+        return SchedulePlan(
+            cron, run_immediately=now, summary=f"evaluates metric {trigger.name!r} on cron `{cron}` (UTC)"
+        )
+    if now:
+        return SchedulePlan(None, once=True, summary="once, as soon as the DAG is active; then manual only")
+    return SchedulePlan(None, summary="manual only (trigger the DAG to run it)")
+
+
+def _tasks(automation: Automation) -> tuple[TaskPlan, ...]:
+    common = {"model_id": automation.model_id, "automation_name": automation.name}
+    tasks: list[TaskPlan] = []
+    first_upstream: tuple[str, ...] = ()
+    trigger = automation.trigger
+    if isinstance(trigger, MetricBasedTrigger):
+        tasks.append(
+            TaskPlan(
+                EVALUATE_TRIGGER_METRIC,
+                (),
+                {
+                    **common,
+                    "trigger_name": trigger.name,
+                    "sql_query": trigger.metric.sql_query,  # type: ignore[attr-defined]
+                    "direction": trigger.direction.name,
+                    "threshold": trigger.threshold,
+                },
+            )
+        )
+        first_upstream = (EVALUATE_TRIGGER_METRIC,)
+    action = automation.action
+    if isinstance(action, BatchExecution):
+        tasks.append(
+            TaskPlan(
+                RUN_BATCH,
+                first_upstream,
+                {
+                    **common,
+                    "build_id": action.build_id,
+                    "data_specifications": to_plain(action.data_specifications),
+                    "execution_specifications": to_plain(action.execution_specifications),
+                },
+            )
+        )
+        return tuple(tasks)
+    assert isinstance(action, FrogmlBuildDeploy)
+    condition = action.deployment_condition
+    assert isinstance(condition, (BuildMetric, DeployedBuildMetric))
+    gate: dict[str, Any] = {"metric_name": condition.metric_name, "direction": condition.direction.name}
+    if isinstance(condition, BuildMetric):
+        gate["threshold"] = condition.threshold
+    else:
+        gate["variation"] = condition.variation
+    tasks += [
+        TaskPlan(BUILD, first_upstream, {**common, "build_spec": to_plain(action.build_spec)}),
+        TaskPlan(CHECK_BUILD_METRIC, (BUILD,), {**common, **gate}),
+        TaskPlan(DEPLOY, (CHECK_BUILD_METRIC,), {**common, "deployment_spec": to_plain(action.deployment_spec)}),
+        TaskPlan(SKIP_DEPLOY, (CHECK_BUILD_METRIC,), {}),
+    ]
+    return tuple(tasks)
+
+
+def to_plain(value: Any) -> Any:
+    """A spec object as JSON-able data: dataclasses -> dicts (with ``kind`` for the class), enums -> names."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        plain = {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"kind": type(value).__name__, **plain}
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _doc(automation: Automation, schedule: SchedulePlan, source: str) -> str:
+    """A readable page for the DAG's docs. Names secrets' presence, never their values."""
+    lines = [f"### JFrog ML automation `{automation.name}`", ""]
+    if automation.description:
+        lines += [automation.description, ""]
+    lines += [f"- **Model:** `{automation.model_id}`", f"- **Runs:** {schedule.summary}"]
+    trigger = automation.trigger
+    if isinstance(trigger, MetricBasedTrigger):
+        lines.append(
+            f"- **Retrains when:** `{trigger.metric.sql_query}` is "  # type: ignore[attr-defined]
+            f"{_direction(trigger.direction.name)} {_threshold(trigger.threshold)}"
+        )
+    action = automation.action
+    if isinstance(action, FrogmlBuildDeploy):
+        spec = action.build_spec
+        lines.append(f"- **Builds:** `{spec.git_uri}` branch `{spec.git_branch}`, main dir `{spec.main_dir}`")
+        condition = action.deployment_condition
+        if isinstance(condition, BuildMetric):
+            gate = (
+                f"`{condition.metric_name}` is {_direction(condition.direction.name)} {_threshold(condition.threshold)}"
+            )
+        else:
+            assert isinstance(condition, DeployedBuildMetric)
+            gate = (
+                f"`{condition.metric_name}` is {_direction(condition.direction.name)} "
+                f"the build deployed in variation `{condition.variation}`"
+            )
+        deploy = action.deployment_spec
+        lines.append(
+            f"- **Deploys when:** {gate} (variation `{deploy.variation_name}`, {deploy.number_of_pods} pod(s))"
+        )
+    elif isinstance(action, BatchExecution):
+        lines.append(f"- **Runs a batch job** on build `{action.build_id or 'deployed'}`")
+    for label, notification in (("On success", automation.on_success), ("On error", automation.on_error)):
+        if notification is not None:
+            lines.append(f"- **{label}:** {_describe_notification(notification)}")
+    if not automation.is_enabled:
+        lines.append("- Paused on creation (`is_enabled=False`).")
+    if source:
+        lines += ["", f"Defined in `{source}`."]
+    return "\n".join(lines)
+
+
+def _direction(name: str) -> str:
+    return name.lower().replace("_or_", " or ").replace("_", " ")
+
+
+def _threshold(threshold: str) -> str:
+    return f"the value of `{threshold.strip()}`" if is_sql(threshold) else f"`{threshold.strip()}`"
+
+
+def _describe_notification(notification: Notification) -> str:
+    if isinstance(notification, SlackNotification):
+        return "Slack message (webhook URL kept secret)"
+    if isinstance(notification, CustomWebhook):
+        hidden = " and headers" if notification.headers else ""
+        return f"custom webhook, HTTP {notification.http_method.upper()} (URL{hidden} kept secret)"
+    return type(notification).__name__

@@ -1,0 +1,98 @@
+"""DagPlan -> Airflow DAG of provider operators, with notifier callbacks.
+
+The only module of the spine that imports Airflow at parse time; operators are imported once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, BaseNotifier, BaseOperator
+from airflow.timetables.trigger import CronTriggerTimetable
+from pendulum import UTC, instance
+
+from frogml_airflow_provider.automations import CustomWebhook, Notification, SlackNotification
+from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
+from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
+from frogml_airflow_provider.operators.batch import FrogMLBatchOperator
+from frogml_airflow_provider.operators.build import FrogMLBuildOperator
+from frogml_airflow_provider.operators.deploy import FrogMLDeployOperator
+from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
+from frogml_airflow_provider.operators.trigger_metric import FrogMLTriggerMetricOperator
+from frogml_airflow_provider.plan import (
+    BUILD,
+    CHECK_BUILD_METRIC,
+    DEPLOY,
+    EVALUATE_TRIGGER_METRIC,
+    RUN_BATCH,
+    SKIP_DEPLOY,
+    START_DATE,
+    DagPlan,
+    SchedulePlan,
+)
+
+OPERATORS: dict[str, Callable[..., BaseOperator]] = {
+    EVALUATE_TRIGGER_METRIC: FrogMLTriggerMetricOperator,
+    BUILD: FrogMLBuildOperator,
+    CHECK_BUILD_METRIC: FrogMLBuildMetricBranchOperator,
+    DEPLOY: FrogMLDeployOperator,
+    SKIP_DEPLOY: EmptyOperator,
+    RUN_BATCH: FrogMLBatchOperator,
+}
+_START = instance(START_DATE, tz=UTC)
+
+
+def render(plan: DagPlan) -> DAG:
+    dag = DAG(
+        dag_id=plan.dag_id,
+        schedule=_timetable(plan.schedule),
+        start_date=_START,
+        catchup=False,
+        max_active_runs=1,
+        is_paused_upon_creation=plan.is_paused_upon_creation,
+        tags=set(plan.tags),
+        description=plan.description,
+        doc_md=plan.doc_md,
+        on_success_callback=_notifiers(plan.on_success, plan),
+        on_failure_callback=_notifiers(plan.on_error, plan),
+        default_args={"owner": "frogml"},
+        auto_register=False,
+    )
+    tasks: dict[str, BaseOperator] = {}
+    for task in plan.tasks:
+        tasks[task.task_id] = OPERATORS[task.task_id](task_id=task.task_id, dag=dag, **task.arguments)
+    for task in plan.tasks:
+        for upstream in task.upstream:
+            tasks[upstream] >> tasks[task.task_id]
+    return dag
+
+
+def _timetable(schedule: SchedulePlan) -> Any:
+    if schedule.once:
+        return "@once"
+    if schedule.cron is None:
+        return None
+    return CronTriggerTimetable(schedule.cron, timezone=UTC, run_immediately=schedule.run_immediately)
+
+
+def _notifiers(notification: Notification | None, plan: DagPlan) -> Any:
+    if notification is None:
+        return None
+    return [notifier_for(notification, model_id=plan.model_id, automation=plan.automation_name)]
+
+
+def notifier_for(notification: Notification, *, model_id: str, automation: str) -> BaseNotifier:
+    if isinstance(notification, SlackNotification):
+        return FrogMLSlackNotifier(notification.webhook, model_id=model_id, automation=automation)
+    if isinstance(notification, CustomWebhook):
+        return FrogMLWebhookNotifier(
+            notification.url,
+            notification.http_method,
+            notification.headers,
+            notification.data,
+            model_id=model_id,
+            automation=automation,
+        )
+    raise TypeError(f"unknown notification {type(notification).__name__}")
