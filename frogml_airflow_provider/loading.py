@@ -20,6 +20,7 @@ from pathlib import Path
 
 from frogml_airflow_provider._locate import describe_failure
 from frogml_airflow_provider.automations import Automation
+from frogml_airflow_provider.automations.common import whole_automation_validation
 from frogml_airflow_provider.errors import AutomationLoadError, DuplicateAutomationError
 from frogml_airflow_provider.frogml_shim import frogml_namespace
 
@@ -69,7 +70,7 @@ def load_automations(root: str | os.PathLike[str]) -> LoadReport:
     files = discover(base)
     found: list[tuple[Automation, Path]] = []
     errors: list[AutomationLoadError] = []
-    with frogml_namespace(), _import_scope(base, files) as load:
+    with frogml_namespace(), whole_automation_validation(), _import_scope(base, files) as load:
         for path in files:
             try:
                 module = load(path)

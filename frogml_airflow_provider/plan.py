@@ -6,8 +6,15 @@ No Airflow here: the plan says which tasks, in which order, on which schedule, w
 Schedules are UTC. ``ScheduledTrigger(cron=...)`` keeps its cron; ``interval`` Daily/Weekly/Hourly
 become ``@daily``/``@weekly``/``@hourly``; a ``MetricBasedTrigger`` evaluates on ``override_cron``
 or on ``METRIC_TRIGGER_DEFAULT_CRON``; ``NoneTrigger``/``OnBoardingTrigger`` run only when
-triggered. ``execute_immediately=True`` means one run as soon as the DAG is active (then the
-schedule): Airflow's ``run_immediately`` for a cron, ``@once`` for a manual-only automation.
+triggered. ``execute_immediately`` says whether a new (or unpaused) DAG runs at once, as on
+JFrog ML where it runs the automation right after registration:
+
+- True: the DAG runs its most recent scheduled time as soon as it is active, then follows the
+  schedule (a fixed past ``start_date`` with ``run_immediately``); a manual-only automation runs
+  once (``@once``).
+- False: the first run waits for the next scheduled time. Airflow ignores ``run_immediately``
+  when a DAG has a ``start_date`` (it would run the latest past tick at once), so these DAGs
+  have none; catchup is off either way, so no past run is ever created.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from frogml_airflow_provider.automations import (
 )
 from frogml_airflow_provider.automations._checks import is_sql
 
-START_DATE = datetime(2024, 1, 1)  # fixed, UTC: catchup is off, so it only bounds the first run
+START_DATE = datetime(2024, 1, 1)  # fixed, UTC; see execute_immediately above for when it is set
 METRIC_TRIGGER_DEFAULT_CRON = "*/15 * * * *"
 INTERVAL_PRESETS = {"daily": "@daily", "weekly": "@weekly", "hourly": "@hourly"}
 _DAG_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -52,8 +59,13 @@ RUN_BATCH = "run_batch"
 class SchedulePlan:
     cron: str | None  # None: manual only
     once: bool = False  # a single run as soon as the DAG is active
-    run_immediately: bool = False
+    run_immediately: bool = False  # run the latest scheduled time as soon as the DAG is active
     summary: str = ""
+
+    @property
+    def start_date(self) -> datetime | None:
+        """The fixed start date, where it does not turn a wait for the next tick into a run now."""
+        return START_DATE if self.cron is None or self.run_immediately else None
 
 
 @dataclass(frozen=True)

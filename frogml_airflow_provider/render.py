@@ -6,6 +6,7 @@ The only module of the spine that imports Airflow at parse time; operators are i
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
@@ -28,7 +29,6 @@ from frogml_airflow_provider.plan import (
     EVALUATE_TRIGGER_METRIC,
     RUN_BATCH,
     SKIP_DEPLOY,
-    START_DATE,
     DagPlan,
     SchedulePlan,
 )
@@ -41,14 +41,13 @@ OPERATORS: dict[str, Callable[..., BaseOperator]] = {
     SKIP_DEPLOY: EmptyOperator,
     RUN_BATCH: FrogMLBatchOperator,
 }
-_START = instance(START_DATE, tz=UTC)
 
 
 def render(plan: DagPlan) -> DAG:
     dag = DAG(
         dag_id=plan.dag_id,
         schedule=_timetable(plan.schedule),
-        start_date=_START,
+        start_date=instance(plan.schedule.start_date, tz=UTC) if plan.schedule.start_date else None,
         catchup=False,
         max_active_runs=1,
         is_paused_upon_creation=plan.is_paused_upon_creation,
@@ -74,7 +73,9 @@ def _timetable(schedule: SchedulePlan) -> Any:
         return "@once"
     if schedule.cron is None:
         return None
-    return CronTriggerTimetable(schedule.cron, timezone=UTC, run_immediately=schedule.run_immediately)
+    # timedelta(0): with no start date, never run a past tick; wait for the next one.
+    run_immediately: bool | timedelta = True if schedule.run_immediately else timedelta(0)
+    return CronTriggerTimetable(schedule.cron, timezone=UTC, run_immediately=run_immediately)
 
 
 def _notifiers(notification: Notification | None, plan: DagPlan) -> Any:

@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 from frogml_airflow_provider.automations._checks import Checker
 from frogml_airflow_provider.automations.batch import BatchExecution
@@ -33,6 +34,8 @@ class AutomationAudit(SpecModel):
 @dataclass(repr=False)
 class Automation(SpecModel):
     """One automation: when (``trigger``), what (``action``), and who to tell (``on_*``)."""
+
+    _checks_whole_tree: ClassVar[bool] = True
 
     id: str = field(default="")
     name: str = field(default="")

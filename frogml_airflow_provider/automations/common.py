@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import Enum
 from typing import Any, ClassVar
 
 from frogml_airflow_provider.automations._checks import Checker
 from frogml_airflow_provider.errors import AutomationSpecError
+
+
+_DEFER_PARTS: ContextVar[bool] = ContextVar("frogml_defer_part_validation", default=False)
+
+
+@contextmanager
+def whole_automation_validation() -> Iterator[None]:
+    """Inside, parts of an automation do not raise when built: the ``Automation`` they end up in
+    checks its whole tree, so one error lists every problem, each with its full field path."""
+    token = _DEFER_PARTS.set(True)
+    try:
+        yield
+    finally:
+        _DEFER_PARTS.reset(token)
 
 
 class SpecModel:
@@ -18,9 +35,11 @@ class SpecModel:
     """
 
     _secret_fields: ClassVar[tuple[str, ...]] = ()
+    _checks_whole_tree: ClassVar[bool] = False  # True for Automation, the root of the tree
 
     def __post_init__(self) -> None:
-        self.validate()
+        if self._checks_whole_tree or not _DEFER_PARTS.get():
+            self.validate()
 
     def _check(self, checker: Checker) -> None:  # pragma: no cover - every concrete model overrides
         raise NotImplementedError

@@ -1,0 +1,342 @@
+"""Parse cost of automations loaded by the loader DAG file vs. the same DAGs written by hand.
+
+    python benchmarks/parse.py [--sizes 100,1000] [--processor-size 500] [--repeat 3]
+                               [--skip-handwritten-processor] [--profile] [--keep]
+
+1. In-process ``DagBag(dag_folder=...)`` (``import airflow`` already paid), median of ``--repeat``
+   fresh processes, for N automations (one file each, in DAGS/automations/, behind the loader file
+   written by ``frogml-airflow init``) and for N equivalent hand-written DAG files.
+2. One whole ``airflow dag-processor -n 1`` pass over ``--processor-size`` files, on a fresh
+   migrated SQLite metadata DB; DAGs serialized and import errors counted in that DB.
+3. One of those automation files is broken: it must show up as an import error naming that file.
+
+Every measurement runs in a fresh subprocess, so no import cache leaks from one to the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from frogml_airflow_provider.catalog import catalog
+from frogml_airflow_provider.plan import DagPlan
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+MARK = "@@frogml-bench@@"
+RATIO_TARGET = 1.2
+LOADER_1000_S = 4.0
+PROCESSOR_S = 6.0
+TYPO = ("ThresholdDirection.ABOVE", "ThresholdDirection.ABOVEE")  # the broken automation's bug
+
+# The reference example of the JFrog ML docs ("Define Automations"), one per file, varied by index.
+AUTOMATION = """from frogml.core.automations import (
+    Automation, BuildMetric, BuildSpecifications, DeploymentSpecifications, FrogmlBuildDeploy,
+    ScheduledTrigger, SlackNotification, ThresholdDirection,
+)
+
+retrain = Automation(
+    name="retrain_model_{i:04d}",
+    model_id="model-{i:04d}",
+    trigger=ScheduledTrigger(cron="{minute} {hour} * * {weekday}"),
+    action=FrogmlBuildDeploy(
+        build_spec=BuildSpecifications(
+            git_uri="https://github.com/org_id/repository_name.git#dir_1/dir_2",
+            git_access_token_secret="token_secret_name",
+            git_branch="main",
+            main_dir="main",
+            tags=["prod"],
+            env_vars=["key1=val1", "key2=val2", "key3=val3"],
+        ),
+        deployment_condition=BuildMetric(metric_name="f1_score", direction=ThresholdDirection.ABOVE, threshold="0.65"),
+        deployment_spec=DeploymentSpecifications(number_of_pods=1, cpu_fraction=2.0, memory="2Gi", variation_name="B"),
+    ),
+    on_error=SlackNotification(webhook="https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"),
+)
+"""
+
+# What a DAG author writes by hand for the same automation: same operators, shape and arguments.
+HANDWRITTEN = """from datetime import timedelta
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, CronTriggerTimetable
+
+from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
+from frogml_airflow_provider.operators.build import FrogMLBuildOperator
+from frogml_airflow_provider.operators.deploy import FrogMLDeployOperator
+from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
+
+with DAG(
+    dag_id={dag_id!r},
+    schedule=CronTriggerTimetable({cron!r}, timezone="UTC", run_immediately={run_immediately}),
+    catchup=False,{start_date}
+    max_active_runs=1,
+    is_paused_upon_creation={paused!r},
+    tags={tags!r},
+    description={description!r},
+    doc_md={doc_md!r},
+    on_failure_callback=[FrogMLSlackNotifier({webhook!r}, model_id={model_id!r}, automation={name!r})],
+    default_args={{"owner": "frogml"}},
+):
+    build = FrogMLBuildOperator(task_id="build", **{build!r})
+    check = FrogMLBuildMetricBranchOperator(task_id="check_build_metric", **{check!r})
+    deploy = FrogMLDeployOperator(task_id="deploy", **{deploy!r})
+    build >> check >> [deploy, EmptyOperator(task_id="skip_deploy")]
+"""
+
+# Probes run with ``python -c PROBE ARGS...`` in a fresh interpreter; the last line is "MARK {json}".
+DAGBAG_PROBE = """
+import json, sys, time
+import airflow  # paid before the clock starts
+from airflow.dag_processing.dagbag import DagBag
+
+if sys.argv[2] == "profile":
+    import cProfile, pstats
+    profiler = cProfile.Profile()
+    profiler.enable()
+started = time.perf_counter()
+bag = DagBag(dag_folder=sys.argv[1])
+ms = (time.perf_counter() - started) * 1000
+if sys.argv[2] == "profile":
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+tasks = sum(len(dag.tasks) for dag in bag.dags.values())
+print(MARK, json.dumps({"ms": ms, "dags": len(bag.dags), "tasks": tasks, "errors": len(bag.import_errors)}))
+"""
+
+EQUIVALENCE_PROBE = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+from airflow.serialization.serialized_objects import DagSerialization
+
+def shape(dag):
+    data = DagSerialization.to_dict(dag)["dag"]
+    data.pop("fileloc"), data.pop("relative_fileloc")
+    return json.dumps(data, sort_keys=True, default=str)
+
+loader, hand = (DagBag(dag_folder=folder).dags for folder in sys.argv[1:3])
+same = {i for i in loader.keys() & hand.keys() if shape(loader[i]) == shape(hand[i])}
+print(MARK, json.dumps({"dags": len(loader), "differ": sorted((loader.keys() | hand.keys()) - same)}))
+"""
+
+
+class Folders(NamedTuple):
+    loader: Path  # DAGS folder: frogml_automations.py, automations/, .airflowignore
+    handwritten: Path  # one DAG file per automation
+    broken: str  # name of the broken automation file ('' if none)
+
+
+class Bag(NamedTuple):
+    ms: float
+    dags: int
+    tasks: int
+    errors: int
+
+
+class Pass(NamedTuple):
+    seconds: float
+    serialized: int
+    errors: list[dict[str, Any]]
+
+
+def make_folders(root: Path, n: int, *, broken: bool) -> Folders:
+    loader, handwritten = root / "loader", root / "handwritten"
+    handwritten.mkdir(parents=True)
+    _run([sys.executable, "-m", "frogml_airflow_provider.cli", "init", str(loader)], os.environ.copy())
+    automations = loader / "automations"
+    for i in range(1, n + 1):
+        text = AUTOMATION.format(i=i, minute=i % 60, hour=i % 24, weekday=i % 7)
+        (automations / f"retrain_{i:04d}.py").write_text(text)
+    found = catalog(automations, label="automations")  # the plans the loader renders: same arguments
+    assert len(found.plans) == n and not found.errors, found.errors
+    for source, plan in found.plans:
+        (handwritten / source).write_text(handwritten_dag(plan))
+    if not broken:
+        return Folders(loader, handwritten, "")
+    name = f"retrain_{n // 2:04d}.py"
+    for path, old, new in (
+        (automations / name, *TYPO),
+        (handwritten / name, "FrogMLDeployOperator(task_id", "FrogMLDeployOperatorr(task_id"),
+    ):
+        path.write_text(path.read_text().replace(old, new))
+    return Folders(loader, handwritten, name)
+
+
+def handwritten_dag(plan: DagPlan) -> str:
+    args = {task.task_id: dict(task.arguments) for task in plan.tasks}
+    assert list(args) == ["build", "check_build_metric", "deploy", "skip_deploy"], list(args)
+    start = plan.schedule.start_date
+    return HANDWRITTEN.format(
+        dag_id=plan.dag_id,
+        cron=plan.schedule.cron,
+        # As render.py does: no start_date unless it runs at once; timedelta(0) = wait for the next tick.
+        run_immediately="True" if plan.schedule.run_immediately else "timedelta(0)",
+        start_date=f'\n    start_date=pendulum.datetime({start:%Y, %-m, %-d}, tz="UTC"),' if start else "",
+        paused=plan.is_paused_upon_creation,
+        tags=set(plan.tags),
+        description=plan.description,
+        doc_md=plan.doc_md,
+        webhook=plan.on_error.webhook,  # type: ignore[union-attr]
+        model_id=plan.model_id,
+        name=plan.automation_name,
+        build=args["build"],
+        check=args["check_build_metric"],
+        deploy=args["deploy"],
+    )
+
+
+def airflow_env(home: Path, dags: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "PYTHONWARNINGS": "ignore",
+    }
+
+
+def _run(command: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode not in ok:
+        sys.exit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def probe(code: str, args: list[str], env: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """Run a probe in a fresh interpreter: (what it printed before its result, its result)."""
+    done = _run([sys.executable, "-c", f"MARK = {MARK!r}\n{code}", *args], env)
+    before, _, result = done.stdout.rpartition(MARK)
+    return before, json.loads(result)
+
+
+def dagbag(dags: Path, home: Path, *, profile: bool = False) -> Bag:
+    printed, result = probe(DAGBAG_PROBE, [str(dags), "profile" if profile else "-"], airflow_env(home, dags))
+    if profile:
+        print(printed.strip())
+    return Bag(**result)
+
+
+def equivalent(folders: Folders, home: Path) -> str:
+    """Do the hand-written files give the loader's DAGs? Serialized DAGs compared, file paths aside."""
+    args = [str(folders.loader), str(folders.handwritten)]
+    _, result = probe(EQUIVALENCE_PROBE, args, airflow_env(home, folders.loader))
+    differ = result["differ"]
+    return f"{verdict(not differ)} ({result['dags']} DAGs compared" + (f"; differ: {differ[:3]})" if differ else ")")
+
+
+def median_bag(dags: Path, home: Path, repeat: int) -> Bag:
+    bags = [dagbag(dags, home) for _ in range(repeat)]
+    return Bag(statistics.median(b.ms for b in bags), bags[0].dags, bags[0].tasks, max(b.errors for b in bags))
+
+
+def processor_pass(dags: Path, home: Path) -> Pass:
+    """``airflow db migrate`` (not timed), then one timed ``airflow dag-processor -n 1``."""
+    env = airflow_env(home, dags)
+    _run([AIRFLOW, "db", "migrate"], env)
+    started = time.perf_counter()
+    _run([AIRFLOW, "dag-processor", "-n", "1"], env)
+    seconds = time.perf_counter() - started
+    with sqlite3.connect(home / "airflow.db") as db:
+        serialized = db.execute("SELECT count(*) FROM serialized_dag").fetchone()[0]
+    listed = _run([AIRFLOW, "dags", "list-import-errors", "-o", "json"], env, ok=(0, 1)).stdout  # 1: errors
+    errors = json.loads(listed[listed.index("[") :]) if "[" in listed else []
+    return Pass(seconds, serialized, errors)
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report_dagbag(sizes: list[int], repeat: int, work: Path) -> None:
+    print(f"\n1. In-process DagBag, median of {repeat} fresh processes (`import airflow` paid before the clock)")
+    head = f"{'N':>6} {'loader ms':>10} {'ms/DAG':>7} {'hand-written ms':>16} {'ms/DAG':>7} {'ratio':>6}  targets"
+    print(head + "\n" + "-" * 110)
+    for n in sizes:
+        folders = make_folders(work / f"bag-{n}", n, broken=False)
+        same = equivalent(folders, work / "home-equivalence") if n == min(sizes) else ""
+        loader, hand = (median_bag(dags, work / f"home-bag-{n}", repeat) for dags in folders[:2])
+        for label, bag in (("loader", loader), ("hand-written", hand)):
+            if (bag.dags, bag.tasks, bag.errors) != (n, 4 * n, 0):
+                print(f"  !! {label}: {bag.dags} DAGs, {bag.tasks} tasks, {bag.errors} errors (want {n}, {4 * n}, 0)")
+        ratio = loader.ms / hand.ms
+        targets = f"ratio <= {RATIO_TARGET}: {verdict(ratio <= RATIO_TARGET)}"
+        if n == 1000:
+            targets += f"; 1000 in one loader < {LOADER_1000_S:.0f} s: {verdict(loader.ms < LOADER_1000_S * 1000)}"
+        totals = f"{loader.ms:>10.0f} {loader.ms / n:>7.2f} {hand.ms:>16.0f} {hand.ms / n:>7.2f}"
+        print(f"{n:>6} {totals} {ratio:>6.2f}  {targets}")
+        if same:
+            print(f"{'':>6} hand-written DAGs serialize exactly as the loader's (file paths aside): {same}")
+
+
+def report_processor(n: int, work: Path, *, handwritten: bool) -> None:
+    folders = make_folders(work / f"proc-{n}", n, broken=True)
+    print(
+        f"\n2. `airflow dag-processor -n 1`, one pass, whole-process wall time; {n} files, 1 broken ({folders.broken})"
+    )
+    head = f"{'':<13} {'wall s':>7} {'ms/file':>8} {'serialized DAGs':>16} {'import errors':>14}  targets"
+    print(head + "\n" + "-" * 110)
+    runs = [("loader", folders.loader)] + ([("hand-written", folders.handwritten)] if handwritten else [])
+    errors: list[dict[str, Any]] = []
+    for label, dags in runs:
+        result = processor_pass(dags, work / f"home-proc-{label}")
+        targets = f"{n - 1} DAGs: {verdict(result.serialized == n - 1)}"
+        if label == "loader":
+            errors = result.errors
+            targets += f"; < {PROCESSOR_S:.0f} s: {verdict(result.seconds < PROCESSOR_S)}"
+        print(
+            f"{label:<13} {result.seconds:>7.1f} {result.seconds * 1000 / n:>8.1f} "
+            f"{result.serialized:>16} {len(result.errors):>14}  {targets}"
+        )
+    if not handwritten:
+        print("hand-written  skipped (--skip-handwritten-processor)")
+
+    print("\n3. The loader run's import errors (`airflow dags list-import-errors -o json`)")
+    for error in errors:
+        print(f"   [{error.get('bundle_name')}] {error.get('filepath')}: {error.get('error')}")
+    named = len(errors) == 1 and str(errors[0].get("filepath", "")).endswith(f"automations/{folders.broken}")
+    print(f"   exactly one, naming automations/{folders.broken}: {verdict(named)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100,1000", help="automation counts for the in-process DagBag")
+    parser.add_argument("--processor-size", type=int, default=500, help="files for the dag-processor pass (0: skip)")
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per DagBag measurement")
+    parser.add_argument("--skip-handwritten-processor", action="store_true", help="no dag-processor hand-written pass")
+    parser.add_argument("--profile", action="store_true", help="cProfile the loader DagBag at the largest size")
+    parser.add_argument("--keep", action="store_true", help="keep the generated folders")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"Python {sys.version.split()[0]}, apache-airflow {version('apache-airflow')}, {cores} core(s)")
+    work = Path(tempfile.mkdtemp(prefix="frogml-parse-bench-"))
+    try:
+        report_dagbag(sizes, args.repeat, work)
+        if args.processor_size:
+            report_processor(args.processor_size, work, handwritten=not args.skip_handwritten_processor)
+        if args.profile and sizes:
+            n = max(sizes)
+            print(f"\ncProfile of the loader DagBag at N={n} (top 15 by cumulative time)")
+            dagbag(work / f"bag-{n}" / "loader", work / "home-profile", profile=True)
+    finally:
+        if args.keep:
+            print(f"\ngenerated folders kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

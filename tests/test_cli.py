@@ -1,0 +1,77 @@
+"""``frogml-airflow init`` and ``validate``, run as a user runs them (the installed console script)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from frogml_airflow_provider.cli import LOADER_FILE
+
+GOOD = """
+from frogml.core.automations import *
+a = Automation(name="ok", model_id="m", trigger=ScheduledTrigger(interval="Weekly"),
+    action=FrogmlBuildDeploy(BuildSpecifications(git_uri="/repo"),
+        BuildMetric("f1", ThresholdDirection.ABOVE, "0.5"), DeploymentSpecifications()))
+"""
+TWO_PROBLEMS = """
+from frogml.core.automations import *
+a = Automation(name="broken", model_id="m", trigger=ScheduledTrigger(cron="0 0 * *"),
+    action=FrogmlBuildDeploy(BuildSpecifications(git_uri="/repo"),
+        BuildMetric("f1", ThresholdDirection.ABOVE, "0.5"), DeploymentSpecifications()),
+    on_error=CustomWebhook(url="https://hooks.example/T0K3N", headers={"Authorization": 42}))
+"""
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("frogml-airflow")
+    assert exe.exists(), "the console script is installed with the package"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_init_writes_the_loader_once_and_keeps_a_changed_one(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    first = run("init", str(dags))
+    assert first.returncode == 0, first.stderr
+    assert (dags / "automations").is_dir()
+    assert "load_dags(__file__" in (dags / LOADER_FILE).read_text()
+    assert (dags / ".airflowignore").read_text().splitlines() == ["automations/"]
+    assert "unchanged" in run("init", str(dags)).stdout
+    assert (dags / ".airflowignore").read_text().splitlines() == ["automations/"]  # not appended twice
+    (dags / LOADER_FILE).write_text("# mine\n")
+    refused = run("init", str(dags))
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    assert (dags / LOADER_FILE).read_text() == "# mine\n"
+    assert run("init", str(dags), "--force").returncode == 0
+
+
+def test_validate_reports_everything_in_one_pass_and_fails(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "good.py").write_text(GOOD)
+    (folder / "broken.py").write_text(TWO_PROBLEMS)
+    (folder / "crash.py").write_text("raise RuntimeError('boom')\n")
+    done = run("validate", str(folder))
+    assert done.returncode == 1
+    out = done.stdout
+    assert "ok     good.py: ok -> DAG ok, Weekly (@weekly, UTC)" in out
+    assert "broken.py:3: invalid automation 'broken' (2 problems)" in out
+    assert "trigger.cron = '0 0 * *'" in out and "on_error.headers['Authorization'] = <hidden>" in out
+    assert "crash.py:1: RuntimeError: boom" in out
+    assert "T0K3N" not in out + done.stderr
+    assert "1 automation(s) valid, 2 error(s), 3 file(s) read" in out
+
+
+def test_validate_json_and_success_exit_code(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "good.py").write_text(GOOD)
+    done = run("validate", str(folder), "--json")
+    assert done.returncode == 0
+    report = json.loads(done.stdout)
+    assert report["errors"] == []
+    assert report["automations"] == [
+        {"name": "ok", "dag_id": "ok", "file": "good.py", "schedule": "Weekly (@weekly, UTC)"}
+    ]
+    assert run("validate", str(tmp_path / "missing")).returncode == 2

@@ -1,0 +1,93 @@
+"""The loader DAG file in a real DagBag and a real dag-processor: isolation and import errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from frogml_airflow_provider.cli import main as cli
+
+GOOD = """
+from frogml.core.automations import *
+a = Automation(name="{name}", model_id="m", trigger=ScheduledTrigger(cron="0 0 * * 0"),
+    action=FrogmlBuildDeploy(BuildSpecifications(git_uri="/repo"),
+        BuildMetric("f1", ThresholdDirection.ABOVE, "0.5"), DeploymentSpecifications()))
+"""
+BAD_FIELD = GOOD.replace('"0.5"', "0.5")  # a float threshold: the SDK only fails at register time
+RAISES = "import does_not_exist_anywhere\n"
+
+
+def dags_folder(root: Path, files: dict[str, str]) -> Path:
+    assert cli(["init", str(root)]) == 0
+    for name, source in files.items():
+        path = root / "automations" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+    return root
+
+
+def test_a_broken_file_costs_only_its_own_dag(tmp_path: Path) -> None:
+    folder = dags_folder(tmp_path / "dags", {
+        "a.py": GOOD.format(name="first"),
+        "b.py": BAD_FIELD.format(name="broken"),
+        "sub/c.py": GOOD.format(name="third"),
+        "d.py": RAISES,
+    })
+    bag = DagBag(dag_folder=str(folder))
+    assert set(bag.dag_ids) == {"first", "third"}
+    errors = {Path(k).relative_to(folder).as_posix(): v for k, v in bag.import_errors.items()}
+    assert set(errors) == {"automations/b.py", "automations/d.py"}
+    assert "invalid automation 'broken'" in errors["automations/b.py"]
+    assert "action.deployment_condition.threshold = 0.5" in errors["automations/b.py"]
+    assert "threshold='0.5'" in errors["automations/b.py"]  # how to fix it
+    assert ":3:" in errors["automations/b.py"]  # the line of the Automation(...) call
+    assert "does_not_exist_anywhere" in errors["automations/d.py"]
+    # A user's mistake, not a traceback from deep inside Airflow or this provider:
+    assert not any("Traceback" in v or "site-packages" in v for v in errors.values())
+
+
+def test_duplicate_names_keep_the_first_and_name_both_files(tmp_path: Path) -> None:
+    folder = dags_folder(tmp_path / "dags", {"a.py": GOOD.format(name="same"), "z.py": GOOD.format(name="same")})
+    bag = DagBag(dag_folder=str(folder))
+    assert bag.dag_ids == ["same"]
+    ((path, message),) = bag.import_errors.items()
+    assert path.endswith("automations/z.py") and "a.py" in message and "unique" in message
+
+
+def test_automation_files_are_not_parsed_as_dag_files(tmp_path: Path) -> None:
+    # An automation file that mentions airflow and DAGs would otherwise be imported on its own.
+    folder = dags_folder(tmp_path / "dags", {"a.py": "# an airflow dag\n" + GOOD.format(name="only")})
+    bag = DagBag(dag_folder=str(folder))
+    assert bag.dag_ids == ["only"] and bag.import_errors == {}
+
+
+@pytest.mark.slow
+def test_dag_processor_shows_the_broken_file_and_clears_it_when_fixed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    folder = dags_folder(tmp_path / "dags", {"good.py": GOOD.format(name="good"), "bad.py": BAD_FIELD.format(name="bad")})
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONWARNINGS": "ignore"}
+
+    def airflow(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True)
+        assert done.returncode in (0, 1), done.stderr[-2000:]
+        return done.stdout
+
+    airflow("db", "migrate")
+    airflow("dag-processor", "-n", "1")
+    errors = json.loads(airflow("dags", "list-import-errors", "-o", "json") or "[]")
+    assert [e["filepath"] for e in errors] == ["automations/bad.py"]
+    assert "deployment_condition.threshold" in errors[0]["error"]
+    listed = json.loads(airflow("dags", "list", "-o", "json"))
+    assert [d["dag_id"] for d in listed] == ["good"]
+
+    (folder / "automations" / "bad.py").write_text(GOOD.format(name="bad"))
+    airflow("dag-processor", "-n", "1")  # a long-running one sweeps every refresh_interval
+    assert json.loads(airflow("dags", "list-import-errors", "-o", "json") or "[]") == []
+    assert sorted(d["dag_id"] for d in json.loads(airflow("dags", "list", "-o", "json"))) == ["bad", "good"]

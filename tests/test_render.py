@@ -1,0 +1,148 @@
+"""The examples through a real DagBag: shape, schedule, callbacks, and no secret in the serialized DAG."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.serialization.serialized_objects import DagSerialization
+
+from tests.conftest import EXAMPLES
+from frogml_airflow_provider.automations import (
+    Automation,
+    BuildMetric,
+    BuildSpecifications,
+    CustomWebhook,
+    DeploymentSpecifications,
+    FrogmlBuildDeploy,
+    NoneTrigger,
+    ScheduledTrigger,
+    SlackNotification,
+    ThresholdDirection,
+)
+from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
+from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
+from frogml_airflow_provider.plan import plan_dag
+from frogml_airflow_provider.render import render
+
+SECRETS = (
+    "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+    "XXXXXXXXXXXXXXXXXXXXXXXX",
+    "EXAMPLE-NOT-A-REAL-KEY",
+    "EXAMPLE-NOT-A-REAL-TOKEN",
+    "releases.example.com/api",
+)
+
+
+@pytest.fixture(scope="module")
+def bag() -> DagBag:
+    return DagBag(dag_folder=str(EXAMPLES))
+
+
+def test_examples_load_without_import_errors(bag: DagBag) -> None:
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == {
+        "retrain_my_model",
+        "notify_on_retrain",
+        "retrain_on_error_rate",
+        "score_customers_batch",
+    }
+
+
+def test_reference_example_becomes_the_documented_dag(bag: DagBag) -> None:
+    dag = bag.dags["retrain_my_model"]
+    assert dag.timetable.summary == "0 0 * * 0"
+    assert str(dag.timetable._timezone) == "UTC"
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+    assert dag.start_date is None  # execute_immediately=False: the first run waits for Sunday
+    assert {"frogml", "my-model-id"} <= set(dag.tags)
+    assert set(dag.task_ids) == {"build", "check_build_metric", "deploy", "skip_deploy"}
+    assert dag.get_task("build").downstream_task_ids == {"check_build_metric"}
+    assert dag.get_task("check_build_metric").downstream_task_ids == {"deploy", "skip_deploy"}
+    assert type(dag.get_task("build")).__name__ == "FrogMLBuildOperator"
+    assert type(dag.get_task("check_build_metric")).__name__ == "FrogMLBuildMetricBranchOperator"
+    assert type(dag.get_task("deploy")).__name__ == "FrogMLDeployOperator"
+    assert dag.get_task("build").build_spec["git_uri"] == "https://github.com/org_id/repository_name.git#dir_1/dir_2"
+    gate = dag.get_task("check_build_metric")
+    assert (gate.metric_name, gate.direction, gate.threshold) == ("f1_score", "ABOVE", "0.65")
+    assert dag.get_task("deploy").deployment_spec["variation_name"] == "B"
+    assert dag.is_paused_upon_creation is False
+    assert "retrain_my_model" in dag.doc_md and "automations/retrain_my_model.py" in dag.doc_md
+
+
+def test_interval_metric_and_manual_schedules(bag: DagBag) -> None:
+    assert bag.dags["notify_on_retrain"].timetable.summary == "0 0 * * *"  # @daily, as Airflow spells it
+    drift = bag.dags["retrain_on_error_rate"]
+    assert drift.timetable.summary == "0 * * * *"
+    assert drift.get_task("evaluate_trigger_metric").downstream_task_ids == {"build"}
+    assert drift.get_task("check_build_metric").variation == "default"
+    batch = bag.dags["score_customers_batch"]
+    assert batch.schedule is None
+    assert batch.task_ids == ["run_batch"]
+    assert batch.is_paused_upon_creation is True
+
+
+def test_notifications_become_notifier_callbacks(bag: DagBag) -> None:
+    dag = bag.dags["notify_on_retrain"]
+    (on_success,) = dag.on_success_callback
+    (on_error,) = dag.on_failure_callback
+    assert isinstance(on_success, FrogMLWebhookNotifier) and on_success.http_method == "POST"
+    assert isinstance(on_error, FrogMLSlackNotifier)
+    assert on_success.model_id == "churn-model" and on_success.automation == "notify_on_retrain"
+    assert bag.dags["retrain_my_model"].on_success_callback in (None, [])
+
+
+def test_no_secret_in_serialized_dags_docs_or_reprs(bag: DagBag) -> None:
+    for dag in bag.dags.values():
+        text = json.dumps(DagSerialization.to_dict(dag))
+        shown = text + (dag.doc_md or "") + repr(dag.on_success_callback) + repr(dag.on_failure_callback)
+        for secret in SECRETS:
+            assert secret not in shown, (dag.dag_id, secret)
+
+
+def _automation(**overrides: object) -> Automation:
+    fields: dict[str, object] = {
+        "name": "sample",
+        "model_id": "m",
+        "trigger": ScheduledTrigger(cron="*/5 * * * *"),
+        "action": FrogmlBuildDeploy(
+            BuildSpecifications(git_uri="/repo"),
+            BuildMetric("f1", ThresholdDirection.BELOW_OR_EQUALS, "SELECT 1"),
+            DeploymentSpecifications(),
+        ),
+    }
+    fields.update(overrides)
+    return Automation(**fields)  # type: ignore[arg-type]
+
+
+def test_execute_immediately_on_a_manual_automation_runs_once() -> None:
+    manual = render(plan_dag(_automation(trigger=NoneTrigger(), execute_immediately=True)))
+    assert type(manual.timetable).__name__ == "OnceTimetable"
+
+
+def test_rendered_secrets_stay_out_of_template_fields() -> None:
+    automation = _automation(
+        on_error=SlackNotification(webhook="https://hooks.slack.com/services/T1/B1/SLACKSECRET"),
+        on_success=CustomWebhook(url="https://h.test/x?t=URLSECRET", headers={"X-Token": "HEADERSECRET"}),
+    )
+    dag = render(plan_dag(automation))
+    for task in dag.tasks:
+        rendered = {field: getattr(task, field) for field in task.template_fields}
+        assert not any(s in repr(rendered) for s in ("SLACKSECRET", "URLSECRET", "HEADERSECRET"))
+    text = json.dumps(DagSerialization.to_dict(dag))
+    assert not any(s in text for s in ("SLACKSECRET", "URLSECRET", "HEADERSECRET"))
+
+
+def test_execute_immediately_decides_the_first_run() -> None:
+    from datetime import timedelta
+
+    waits = render(plan_dag(_automation()))
+    assert waits.start_date is None
+    assert waits.timetable.serialize()["run_immediately"] == timedelta(0).total_seconds()
+    now = render(plan_dag(_automation(execute_immediately=True)))
+    assert now.start_date.isoformat() == "2024-01-01T00:00:00+00:00"
+    assert now.timetable.serialize()["run_immediately"] is True
+    manual = render(plan_dag(_automation(trigger=NoneTrigger())))
+    assert manual.schedule is None
