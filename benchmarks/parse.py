@@ -97,7 +97,7 @@ with DAG(
 
 # Probes run with ``python -c PROBE ARGS...`` in a fresh interpreter; the last line is "MARK {json}".
 DAGBAG_PROBE = """
-import json, sys, time
+import io, json, sys, sysconfig, time
 import airflow  # paid before the clock starts
 from airflow.dag_processing.dagbag import DagBag
 
@@ -108,11 +108,14 @@ if sys.argv[2] == "profile":
 started = time.perf_counter()
 bag = DagBag(dag_folder=sys.argv[1])
 ms = (time.perf_counter() - started) * 1000
+text = io.StringIO()
 if sys.argv[2] == "profile":
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(15)
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(15)
 tasks = sum(len(dag.tasks) for dag in bag.dags.values())
-print(MARK, json.dumps({"ms": ms, "dags": len(bag.dags), "tasks": tasks, "errors": len(bag.import_errors)}))
+profile = text.getvalue().replace(sysconfig.get_paths()["purelib"] + "/", "").strip()
+result = {"ms": ms, "dags": len(bag.dags), "tasks": tasks, "errors": len(bag.import_errors), "profile": profile}
+print(MARK, json.dumps(result))
 """
 
 EQUIVALENCE_PROBE = """
@@ -214,24 +217,23 @@ def _run(command: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) ->
     return done
 
 
-def probe(code: str, args: list[str], env: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """Run a probe in a fresh interpreter: (what it printed before its result, its result)."""
+def probe(code: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a probe in a fresh interpreter and return the JSON it prints after ``MARK``."""
     done = _run([sys.executable, "-c", f"MARK = {MARK!r}\n{code}", *args], env)
-    before, _, result = done.stdout.rpartition(MARK)
-    return before, json.loads(result)
+    return json.loads(done.stdout.rpartition(MARK)[2])
 
 
 def dagbag(dags: Path, home: Path, *, profile: bool = False) -> Bag:
-    printed, result = probe(DAGBAG_PROBE, [str(dags), "profile" if profile else "-"], airflow_env(home, dags))
+    result = probe(DAGBAG_PROBE, [str(dags), "profile" if profile else "-"], airflow_env(home, dags))
     if profile:
-        print(printed.strip())
-    return Bag(**result)
+        print(result["profile"])
+    return Bag(**{field: result[field] for field in Bag._fields})
 
 
 def equivalent(folders: Folders, home: Path) -> str:
     """Do the hand-written files give the loader's DAGs? Serialized DAGs compared, file paths aside."""
     args = [str(folders.loader), str(folders.handwritten)]
-    _, result = probe(EQUIVALENCE_PROBE, args, airflow_env(home, folders.loader))
+    result = probe(EQUIVALENCE_PROBE, args, airflow_env(home, folders.loader))
     differ = result["differ"]
     return f"{verdict(not differ)} ({result['dags']} DAGs compared" + (f"; differ: {differ[:3]})" if differ else ")")
 
