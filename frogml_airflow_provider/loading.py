@@ -21,10 +21,10 @@ from pathlib import Path
 from frogml_airflow_provider._locate import describe_failure
 from frogml_airflow_provider.automations import Automation
 from frogml_airflow_provider.automations.common import whole_automation_validation
-from frogml_airflow_provider.errors import AutomationLoadError, DuplicateAutomationError
+from frogml_airflow_provider.errors import AutomationLoadError, AutomationSpecError, DuplicateAutomationError
 from frogml_airflow_provider.frogml_shim import frogml_namespace
 
-_SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env", "virtualenv"})
+_SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,8 @@ def discover(root: Path) -> list[Path]:
     found: list[Path] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not _skip_dir(Path(folder, d)))
-        found.extend(
-            Path(folder, f) for f in sorted(files) if f.endswith(".py") and f != "setup.py" and not f.startswith(".")
-        )
-    return found
+        found.extend(Path(folder, f) for f in files if f.endswith(".py") and f != "setup.py" and not f.startswith("."))
+    return sorted(found)
 
 
 def _skip_dir(path: Path) -> bool:
@@ -79,7 +77,15 @@ def load_automations(root: str | os.PathLike[str]) -> LoadReport:
                 continue
             found.extend((value, path) for value in vars(module).values() if isinstance(value, Automation))
     automations, clashes = _unique(found, set(files), base)
-    return LoadReport(base, tuple(files), tuple(automations), tuple(errors + clashes))
+    valid: list[LoadedAutomation] = []
+    for item in automations:
+        try:
+            item.automation.validate()  # again: a file may have changed parts after building them
+        except AutomationSpecError as error:
+            errors.append(AutomationLoadError(_relative(item.file, base), str(error)))
+            continue
+        valid.append(item)
+    return LoadReport(base, tuple(files), tuple(valid), tuple(errors + clashes))
 
 
 def _unique(
@@ -129,15 +135,16 @@ def _import_scope(base: Path, files: list[Path]) -> Iterator[_Loader]:
     added = [folder for folder in folders if folder not in sys.path]
     sys.path.extend(added)
     before = set(sys.modules)
+    root = str(base if base.is_dir() else base.parent)
     try:
-        yield _Loader()
+        yield _Loader(root)
     finally:
         for folder in added:
             sys.path.remove(folder)
-        root = str(base if base.is_dir() else base.parent)
         for name in set(sys.modules) - before:
-            module_file = getattr(sys.modules[name], "__file__", None) or ""
-            if module_file.startswith(root) or name.startswith(_PRIVATE_PREFIX):
+            module = sys.modules[name]
+            places = [getattr(module, "__file__", None) or "", *(getattr(module, "__path__", None) or [])]
+            if name.startswith(_PRIVATE_PREFIX) or any(str(place).startswith(root) for place in places):
                 del sys.modules[name]
 
 
@@ -145,16 +152,31 @@ _PRIVATE_PREFIX = "_frogml_automation_"
 
 
 class _Loader:
-    """Executes each file once; a sibling's ``import helper`` and the walk share one module."""
+    """Executes each file once: a file that another one imported (``import helper``,
+    ``from pkg.mod import x``) is not executed again when the walk reaches it."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: str) -> None:
+        self._root = root
         self._count = 0
+        self._seen = set(sys.modules)
+        self._by_file: dict[Path, types.ModuleType] = {}
+
+    def _imported(self, path: Path) -> types.ModuleType | None:
+        if len(self._seen) != len(sys.modules):
+            for name in sys.modules.keys() - self._seen:
+                module = sys.modules[name]
+                module_file = getattr(module, "__file__", None)
+                if module_file and module_file.startswith(self._root):
+                    self._by_file.setdefault(Path(module_file).resolve(), module)
+            self._seen = set(sys.modules)
+        return self._by_file.get(path)
 
     def __call__(self, path: Path) -> types.ModuleType:
+        imported = self._imported(path)
+        if imported is not None:
+            return imported
         stem = path.stem
         existing = sys.modules.get(stem)
-        if existing is not None and _same_file(getattr(existing, "__file__", None), path):
-            return existing
         shareable = existing is None and stem.isidentifier() and stem not in sys.stdlib_module_names
         self._count += 1
         name = stem if shareable else f"{_PRIVATE_PREFIX}{self._count}_{stem}"
@@ -168,8 +190,5 @@ class _Loader:
         except BaseException:
             del sys.modules[name]
             raise
+        self._by_file[path] = module
         return module
-
-
-def _same_file(module_file: str | None, path: Path) -> bool:
-    return module_file is not None and Path(module_file).resolve() == path

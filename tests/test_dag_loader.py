@@ -33,12 +33,15 @@ def dags_folder(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_a_broken_file_costs_only_its_own_dag(tmp_path: Path) -> None:
-    folder = dags_folder(tmp_path / "dags", {
-        "a.py": GOOD.format(name="first"),
-        "b.py": BAD_FIELD.format(name="broken"),
-        "sub/c.py": GOOD.format(name="third"),
-        "d.py": RAISES,
-    })
+    folder = dags_folder(
+        tmp_path / "dags",
+        {
+            "a.py": GOOD.format(name="first"),
+            "b.py": BAD_FIELD.format(name="broken"),
+            "sub/c.py": GOOD.format(name="third"),
+            "d.py": RAISES,
+        },
+    )
     bag = DagBag(dag_folder=str(folder))
     assert set(bag.dag_ids) == {"first", "third"}
     errors = {Path(k).relative_to(folder).as_posix(): v for k, v in bag.import_errors.items()}
@@ -70,9 +73,16 @@ def test_automation_files_are_not_parsed_as_dag_files(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_dag_processor_shows_the_broken_file_and_clears_it_when_fixed(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    folder = dags_folder(tmp_path / "dags", {"good.py": GOOD.format(name="good"), "bad.py": BAD_FIELD.format(name="bad")})
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONWARNINGS": "ignore"}
+    folder = dags_folder(
+        tmp_path / "dags", {"good.py": GOOD.format(name="good"), "bad.py": BAD_FIELD.format(name="bad")}
+    )
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONWARNINGS": "ignore",
+    }
 
     def airflow(*args: str) -> str:
         done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True)

@@ -8,7 +8,6 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.serialization.serialized_objects import DagSerialization
 
-from tests.conftest import EXAMPLES
 from frogml_airflow_provider.automations import (
     Automation,
     BuildMetric,
@@ -25,6 +24,7 @@ from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
 from frogml_airflow_provider.plan import plan_dag
 from frogml_airflow_provider.render import render
+from tests.conftest import EXAMPLES
 
 SECRETS = (
     "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",

@@ -18,7 +18,23 @@ _MEMORY = re.compile(r"^(\d+)\s*([a-zA-Z]*)$")
 _ENV_VAR = re.compile(r"^[^=\s]+=.*$", re.DOTALL)
 _NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
 _SQL_START = re.compile(r"^\s*\(?\s*(select|with)\b", re.IGNORECASE)
-_CREDENTIALS_IN_URL = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]+@", re.IGNORECASE)
+_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*)://([^/@\s]+)@", re.IGNORECASE)
+
+
+_THRESHOLD_FIX = "give a number as a string ('0.65') or a SQL query returning one value ('SELECT ...')"
+_GIT_URI_FIX = (
+    "give the model's git repository, e.g. 'https://github.com/org/repo.git#models/churn' "
+    "(the local platform also takes a path or a file:// URI)"
+)
+
+
+def has_credentials(uri: str) -> bool:
+    """A password (``user:secret@``), or any user part on http(s), where it is a token.
+    ``ssh://git@host/...`` is only the SSH user name."""
+    match = _USERINFO.match(uri)
+    if match is None:
+        return False
+    return ":" in match.group(2) or match.group(1).lower() in ("http", "https")
 
 
 def memory_problem(value: str) -> str | None:
@@ -74,9 +90,11 @@ class Checker:
         check(self.sub(name))
 
     # -- scalars --------------------------------------------------------------------------
-    def text(self, name: str, value: Any, *, required: bool = True, secret: bool = False) -> bool:
+    def text(self, name: str, value: Any, *, required: bool = True, secret: bool = False, fix: str = "") -> bool:
         """A string; when required, a non-blank one. True when the value is a usable string."""
-        if value is None and not required:
+        if value is None:
+            if required:
+                self.add(name, value, "is required", fix or "give a value", secret=secret)
             return False
         if not isinstance(value, str):
             self.add(
@@ -88,11 +106,15 @@ class Checker:
             return False
         return bool(value.strip())
 
-    def choice(self, name: str, value: Any, allowed: tuple[str, ...], *, required: bool = True) -> None:
-        if not self.text(name, value, required=required) or not isinstance(value, str):
+    def choice(
+        self, name: str, value: Any, allowed: tuple[str, ...], *, required: bool = True, exact_case: bool = False
+    ) -> None:
+        fix = f"use one of {', '.join(allowed)}"
+        if not self.text(name, value, required=required, fix=fix) or not isinstance(value, str):
             return
-        if value.lower() not in {a.lower() for a in allowed}:
-            self.add(name, value, "is not allowed", f"use one of {', '.join(allowed)}")
+        known = allowed if exact_case else tuple(a.lower() for a in allowed)
+        if (value if exact_case else value.lower()) not in known:
+            self.add(name, value, "is not allowed" + (" (labels are upper case)" if exact_case else ""), fix)
 
     def number(
         self,
@@ -145,16 +167,11 @@ class Checker:
                 name, value, "is a number, but thresholds are strings", f"write it in quotes: {name}={str(value)!r}"
             )
             return
-        if not self.text(name, value):
+        if not self.text(name, value, fix=_THRESHOLD_FIX):
             return
         problem = threshold_problem(value)
         if problem:
-            self.add(
-                name,
-                value,
-                problem,
-                "give a number as a string ('0.65') or a SQL query returning one value ('SELECT ...')",
-            )
+            self.add(name, value, problem, _THRESHOLD_FIX)
 
     def str_list(self, name: str, value: Any, *, env_vars: bool = False) -> None:
         if isinstance(value, dict):
@@ -199,12 +216,14 @@ class Checker:
             self.add(name, value, "is not an http(s) URL", "give a URL such as 'https://host/path'", secret=secret)
 
     def git_uri(self, name: str, value: Any) -> None:
-        if not self.text(name, value):
+        if not self.text(name, value, fix=_GIT_URI_FIX):
             return
-        if _CREDENTIALS_IN_URL.match(value):
+        shown = value
+        if has_credentials(value):
+            shown = "<URL with credentials>"
             self.add(
                 name,
-                "<URL with credentials>",
+                shown,
                 "carries credentials inside the URL",
                 "remove them and name the secret that holds the token in git_access_token_secret",
             )
@@ -212,7 +231,7 @@ class Checker:
         if hash_ and (not subdir.strip("/") or any(part in {".", ".."} for part in subdir.split("/"))):
             self.add(
                 name,
-                value,
+                shown,
                 f"has an invalid sub-directory {subdir!r} after '#'",
                 "write 'repository#dir_1/dir_2' with plain directory names",
             )

@@ -87,11 +87,12 @@ class Automation(SpecModel):
 
 
 def _caller_file() -> str | None:
-    """The first file up the stack that is neither this package nor dataclass-generated code."""
+    """The file whose module-level code built this automation, directly or through a helper
+    function defined elsewhere: the innermost ``<module>`` frame outside this package."""
     frame = sys._getframe(2)
     while frame is not None:
-        name = frame.f_code.co_filename
-        if not name.startswith(_PACKAGE_DIR) and not name.startswith("<"):
-            return name
+        code = frame.f_code
+        if code.co_name == "<module>" and not code.co_filename.startswith((_PACKAGE_DIR, "<")):
+            return code.co_filename
         frame = frame.f_back  # type: ignore[assignment]
     return None

@@ -62,7 +62,7 @@ class BatchJobExecutionSpecifications(SpecModel):
         checker.number("cpu", self.cpu)
         checker.memory("memory", self.memory)
         if isinstance(self.gpu_amount, int) and self.gpu_amount > 0:
-            checker.choice("gpu_type", self.gpu_type, COMMON_GPU_TYPES)
+            checker.choice("gpu_type", self.gpu_type, COMMON_GPU_TYPES, exact_case=True)
         else:
             checker.text("gpu_type", self.gpu_type, required=False)
         checker.text("custom_iam_role_arn", self.custom_iam_role_arn, required=False)

@@ -121,7 +121,7 @@ class GpuResources(Resources):
         self.check_as(checker, COMMON_GPU_TYPES)
 
     def check_as(self, checker: Checker, gpu_types: tuple[str, ...]) -> None:
-        checker.choice("gpu_type", self.gpu_type, gpu_types)
+        checker.choice("gpu_type", self.gpu_type, gpu_types, exact_case=True)
         checker.number("gpu_amount", self.gpu_amount, minimum=1, whole=True)
 
 

@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 from frogml_airflow_provider.automations._checks import Checker
 from frogml_airflow_provider.errors import AutomationSpecError
 
-
 _DEFER_PARTS: ContextVar[bool] = ContextVar("frogml_defer_part_validation", default=False)
 
 

@@ -1,0 +1,5 @@
+from .model import IrisClassifier
+
+
+def load_model():
+    return IrisClassifier()

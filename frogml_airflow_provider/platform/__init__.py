@@ -1,0 +1,1 @@
+"""The platforms automations run on: one interface, a local embedded one and JFrog ML."""

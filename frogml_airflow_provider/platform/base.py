@@ -1,0 +1,145 @@
+"""The platform interface the operators, triggers and hook use: value objects and one Protocol.
+
+Pure: no Airflow, no network, no SDK. A platform implementation (the local embedded one, or JFrog
+ML through the frogml SDK) turns these calls into builds, deployments and analytics queries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from frogml_airflow_provider.errors import FrogMLProviderError
+
+
+class BuildState(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCESSFUL = "SUCCESSFUL"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (BuildState.QUEUED, BuildState.RUNNING)
+
+
+class DeploymentState(StrEnum):
+    DEPLOYING = "DEPLOYING"
+    SERVING = "SERVING"
+    FAILED = "FAILED"
+    STOPPED = "STOPPED"
+
+    @property
+    def terminal(self) -> bool:
+        return self is not DeploymentState.DEPLOYING
+
+
+@dataclass(frozen=True)
+class Build:
+    build_id: str
+    model_id: str
+    state: BuildState
+    run_key: str = ""
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    error: str = ""
+    log_tail: str = ""
+    started_at: float = 0.0  # epoch seconds: deadlines are absolute, from the build's start
+
+    def to_event(self) -> dict[str, Any]:
+        """What a trigger sends back to the operator (JSON-able)."""
+        return {
+            "build_id": self.build_id,
+            "model_id": self.model_id,
+            "state": self.state.value,
+            "metrics": dict(self.metrics),
+            "error": self.error,
+            "log_tail": self.log_tail,
+        }
+
+
+@dataclass(frozen=True)
+class Deployment:
+    model_id: str
+    variation: str
+    build_id: str
+    state: DeploymentState
+    endpoint: str = ""
+    error: str = ""
+
+    def to_event(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "variation": self.variation,
+            "build_id": self.build_id,
+            "state": self.state.value,
+            "endpoint": self.endpoint,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    model_id: str
+    build_spec: Mapping[str, Any]  # a BuildSpecifications as plain data (plan.to_plain)
+    run_key: str  # one build per key: retries and reruns of a DAG run re-attach to it
+    git_token: str | None = field(default=None, repr=False)  # resolved secret: never logged
+
+    @property
+    def tags(self) -> Sequence[str]:
+        return list(self.build_spec.get("tags") or [])
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def single_number(self, what: str) -> float:
+        """The one numeric value of a one-row, one-column result, or a clear error quoting its shape."""
+        shape = f"{len(self.rows)} row(s) x {len(self.columns)} column(s)"
+        if len(self.rows) != 1 or len(self.columns) != 1:
+            raise QueryShapeError(
+                f"{what} must return exactly one row with one numeric column; it returned {shape}"
+                + (f" (columns: {', '.join(self.columns)})" if self.columns else "")
+            )
+        value = self.rows[0][0]
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            raise QueryShapeError(f"{what} must return a number; it returned {value!r} in column {self.columns[0]!r}")
+        number = float(value)
+        if math.isnan(number):
+            raise QueryShapeError(f"{what} returned NaN in column {self.columns[0]!r}")
+        return number
+
+
+class PlatformError(FrogMLProviderError):
+    """A platform call failed: the message says which call, which model or build, what to check."""
+
+
+class QueryShapeError(PlatformError):
+    """An analytics query did not return one numeric value."""
+
+
+class Platform(Protocol):
+    """What a platform offers the operators. Implementations do no I/O in their constructors."""
+
+    name: str
+
+    def submit_build(self, request: BuildRequest) -> Build: ...
+
+    def find_build(self, model_id: str, run_key: str) -> Build | None: ...
+
+    def get_build(self, build_id: str) -> Build: ...
+
+    def cancel_build(self, build_id: str, *, timed_out: bool = False) -> Build: ...
+
+    def deploy(self, model_id: str, build_id: str, deployment_spec: Mapping[str, Any]) -> Deployment: ...
+
+    def get_deployment(self, model_id: str, variation: str) -> Deployment | None: ...
+
+    def query(self, sql: str) -> QueryResult: ...

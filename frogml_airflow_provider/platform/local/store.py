@@ -1,0 +1,166 @@
+"""The local platform's registry of builds and deployments: one SQLite file, safe across processes.
+
+The build runner and model servers (separate processes) write their own state here; the platform,
+operators and triggers read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from frogml_airflow_provider.platform.base import Build, BuildState, Deployment, DeploymentState
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS builds (
+    build_id TEXT PRIMARY KEY, model_id TEXT NOT NULL, run_key TEXT NOT NULL, state TEXT NOT NULL,
+    spec TEXT NOT NULL, metrics TEXT NOT NULL DEFAULT '{}', error TEXT NOT NULL DEFAULT '',
+    pid INTEGER, created REAL NOT NULL, finished REAL
+);
+CREATE INDEX IF NOT EXISTS builds_by_run ON builds (model_id, run_key, created);
+CREATE TABLE IF NOT EXISTS deployments (
+    model_id TEXT NOT NULL, variation TEXT NOT NULL, build_id TEXT NOT NULL, state TEXT NOT NULL,
+    port INTEGER, pid INTEGER, error TEXT NOT NULL DEFAULT '', spec TEXT NOT NULL DEFAULT '{}',
+    updated REAL NOT NULL, PRIMARY KEY (model_id, variation)
+);
+CREATE TABLE IF NOT EXISTS deployment_history (
+    model_id TEXT NOT NULL, variation TEXT NOT NULL, build_id TEXT NOT NULL, state TEXT NOT NULL,
+    port INTEGER, at REAL NOT NULL
+);
+"""
+
+
+class Store:
+    """Short-lived connections per call: cheap, and nothing is held open between polls."""
+
+    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+        self.state_dir = Path(state_dir)
+        self.path = self.state_dir / "platform.db"
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            db.row_factory = sqlite3.Row
+            yield db
+        finally:
+            db.close()
+
+    # -- builds ----------------------------------------------------------------------------
+    def new_build(self, model_id: str, run_key: str, spec: dict[str, Any]) -> str:
+        build_id = f"{model_id[:40]}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO builds (build_id, model_id, run_key, state, spec, created) VALUES (?,?,?,?,?,?)",
+                (build_id, model_id, run_key, BuildState.QUEUED.value, json.dumps(spec), time.time()),
+            )
+        return build_id
+
+    def set_build(self, build_id: str, **values: Any) -> None:
+        if "metrics" in values:
+            values["metrics"] = json.dumps(values["metrics"])
+        if "state" in values:
+            values["state"] = BuildState(values["state"]).value
+            if BuildState(values["state"]).terminal:
+                values.setdefault("finished", time.time())
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        with self._db() as db:
+            db.execute(f"UPDATE builds SET {assignments} WHERE build_id = ?", (*values.values(), build_id))
+
+    def finish_build_if_running(self, build_id: str, state: BuildState, error: str) -> bool:
+        """Move a build to a terminal state unless it reached one already (first writer wins)."""
+        with self._db() as db:
+            cursor = db.execute(
+                "UPDATE builds SET state = ?, error = ?, finished = ? WHERE build_id = ? AND state IN (?, ?)",
+                (state.value, error, time.time(), build_id, BuildState.QUEUED.value, BuildState.RUNNING.value),
+            )
+            return cursor.rowcount == 1
+
+    def build_row(self, build_id: str) -> sqlite3.Row | None:
+        with self._db() as db:
+            return db.execute("SELECT * FROM builds WHERE build_id = ?", (build_id,)).fetchone()
+
+    def latest_build_for(self, model_id: str, run_key: str) -> sqlite3.Row | None:
+        with self._db() as db:
+            return db.execute(
+                "SELECT * FROM builds WHERE model_id = ? AND run_key = ? ORDER BY created DESC LIMIT 1",
+                (model_id, run_key),
+            ).fetchone()
+
+    def builds(self, model_id: str | None = None) -> list[sqlite3.Row]:
+        with self._db() as db:
+            if model_id:
+                return db.execute("SELECT * FROM builds WHERE model_id = ? ORDER BY created", (model_id,)).fetchall()
+            return db.execute("SELECT * FROM builds ORDER BY created").fetchall()
+
+    # -- deployments -----------------------------------------------------------------------
+    def put_deployment(
+        self,
+        model_id: str,
+        variation: str,
+        build_id: str,
+        state: DeploymentState,
+        *,
+        port: int | None = None,
+        pid: int | None = None,
+        error: str = "",
+        spec: dict[str, Any] | None = None,
+    ) -> None:
+        now = time.time()
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO deployments (model_id, variation, build_id, state, port, pid, error, spec, updated) "
+                "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (model_id, variation) DO UPDATE SET build_id=excluded.build_id,"
+                " state=excluded.state, port=excluded.port, pid=excluded.pid, error=excluded.error,"
+                " spec=excluded.spec, updated=excluded.updated",
+                (model_id, variation, build_id, state.value, port, pid, error, json.dumps(spec or {}), now),
+            )
+            db.execute(
+                "INSERT INTO deployment_history VALUES (?,?,?,?,?,?)",
+                (model_id, variation, build_id, state.value, port, now),
+            )
+
+    def deployment_row(self, model_id: str, variation: str) -> sqlite3.Row | None:
+        with self._db() as db:
+            return db.execute(
+                "SELECT * FROM deployments WHERE model_id = ? AND variation = ?", (model_id, variation)
+            ).fetchone()
+
+    def deployments(self) -> list[sqlite3.Row]:
+        with self._db() as db:
+            return db.execute("SELECT * FROM deployments ORDER BY model_id, variation").fetchall()
+
+
+def build_from_row(row: sqlite3.Row, log_tail: str = "") -> Build:
+    return Build(
+        build_id=row["build_id"],
+        model_id=row["model_id"],
+        state=BuildState(row["state"]),
+        run_key=row["run_key"],
+        metrics=json.loads(row["metrics"]),
+        error=row["error"],
+        log_tail=log_tail,
+        started_at=row["created"],
+    )
+
+
+def deployment_from_row(row: sqlite3.Row) -> Deployment:
+    endpoint = f"http://127.0.0.1:{row['port']}/v1/{row['model_id']}/predict" if row["port"] else ""
+    return Deployment(
+        model_id=row["model_id"],
+        variation=row["variation"],
+        build_id=row["build_id"],
+        state=DeploymentState(row["state"]),
+        endpoint=endpoint,
+        error=row["error"],
+    )

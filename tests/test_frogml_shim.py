@@ -1,0 +1,183 @@
+"""Automation files keep saying ``from frogml.core.automations import ...``: they load without the
+frogml SDK, never import it, and leave an already imported SDK exactly as it was."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import frogml_airflow_provider.automations as spec
+from frogml_airflow_provider.frogml_shim import frogml_namespace
+from frogml_airflow_provider.loading import load_automations
+
+BATCH = (
+    "name={name!r}, model_id='m', trigger={prefix}NoneTrigger(), action={prefix}BatchExecution("
+    "data_specifications={prefix}BatchJobDataSpecifications(source_bucket='in', destination_bucket='out', "
+    "input_file_type='csv', output_file_type='csv'))"
+)
+IMPORT_STYLES = {
+    "from_import.py": "from frogml.core.automations import Automation, NoneTrigger, BatchExecution, "
+    "BatchJobDataSpecifications\nauto = Automation(" + BATCH.format(name="from_import", prefix="") + ")\n",
+    "module_alias.py": "import frogml.core.automations as fa\nauto = fa.Automation("
+    + BATCH.format(name="module_alias", prefix="fa.")
+    + ")\n",
+    "dotted.py": "import frogml.core.automations\nauto = frogml.core.automations.Automation("
+    + BATCH.format(name="dotted", prefix="frogml.core.automations.")
+    + ")\n",
+    "star.py": "from frogml.core.automations import *\nauto = Automation("
+    + BATCH.format(name="star", prefix="")
+    + ")\n",
+    "submodules.py": "from frogml.core.automations.build_and_deploy_action import DeployedBuildMetric\n"
+    "from frogml.core.automations.automations import OnBoardingTrigger, Automation\n"
+    "from frogml.core.automations.batch_execution_action import BatchExecution, BatchJobDataSpecifications\n"
+    "from frogml.core.automations.common import ThresholdDirection\n"
+    "from frogml.core.automations import ClientResources\n"
+    "condition = DeployedBuildMetric(metric_name='f1', direction=ThresholdDirection.BELOW)\n"
+    "auto = Automation("
+    + BATCH.format(name="submodules", prefix="").replace("NoneTrigger", "OnBoardingTrigger")
+    + ")\n",
+}
+
+
+def test_every_sdk_import_style_loads_our_classes(write_files: Callable) -> None:
+    report = load_automations(write_files(IMPORT_STYLES))
+    assert report.ok, [str(e) for e in report.errors]
+    assert sorted(item.automation.name for item in report.automations) == sorted(p[:-3] for p in IMPORT_STYLES)
+    assert all(type(item.automation) is spec.Automation for item in report.automations)
+    on_boarding = next(i.automation for i in report.automations if i.automation.name == "submodules")
+    assert type(on_boarding.trigger) is spec.OnBoardingTrigger
+
+
+def test_star_import_gives_the_sdk_all_and_nothing_more(write_files: Callable) -> None:
+    source = (
+        "from frogml.core.automations import *\n"
+        "import frogml.core.automations as fa\n"
+        "assert set(fa.__all__) <= set(dir()), set(fa.__all__) - set(dir())\n"
+    )
+    root = write_files({"star.py": source})
+    assert load_automations(root).ok
+    source = "from frogml.core.automations import *\nClientResources\n"  # importable by name only, as in the SDK
+    [error] = load_automations(write_files({"b.py": source}, root=root.parent / "other")).errors
+    assert "NameError" in error.message and "ClientResources" in error.message
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ("import frogml.sdk\n", "ModuleNotFoundError"),
+        ("from frogml import FrogMLClient\n", "ImportError"),
+        ("import frogml\nfrogml.FrogMLClient()\n", "ImportError"),
+        (
+            "from frogml.core.clients.automation_management.client import AutomationsManagementClient\n",
+            "ModuleNotFoundError",
+        ),
+        ("import frogml.core.automations.automation_executions\n", "ModuleNotFoundError"),
+    ],
+)
+def test_other_frogml_imports_fail_with_an_explanation(write_files: Callable, source: str, kind: str) -> None:
+    report = load_automations(write_files({"a.py": source}))
+    [error] = report.errors
+    assert (error.file, error.line) == ("a.py", source.count("\n"))
+    assert error.message.startswith(f"{kind}: ")
+    assert "without the frogml SDK" in error.message
+    assert "only 'frogml.core.automations' can be imported" in error.message
+
+
+def test_the_namespace_is_removed_after_use_even_on_error() -> None:
+    before = {name: module for name, module in sys.modules.items() if name.split(".")[0] == "frogml"}
+    meta_path = list(sys.meta_path)
+    with pytest.raises(RuntimeError), frogml_namespace():
+        import frogml.core.automations as served  # type: ignore[import-not-found]
+
+        assert served is spec
+        raise RuntimeError("inside")
+    assert {name: module for name, module in sys.modules.items() if name.split(".")[0] == "frogml"} == before
+    assert sys.meta_path == meta_path
+
+
+def run_isolated(script: str, tmp_path: Path, folder: Path) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter with HOME in tmp_path; it prints one JSON object last."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), str(folder)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["home_frogml_exists"] = (home / ".frogml").exists()
+    return result
+
+
+def test_loading_never_imports_the_sdk(write_files: Callable, tmp_path: Path) -> None:
+    folder = write_files(IMPORT_STYLES)
+    result = run_isolated(
+        """
+        import json, sys
+        attempted = []
+        sys.addaudithook(lambda event, args: attempted.append(str(args[0])) if event == "import" else None)
+        from frogml_airflow_provider.loading import load_automations
+        report = load_automations(sys.argv[1])
+        print(json.dumps({
+            "ok": report.ok,
+            "names": sorted(i.automation.name for i in report.automations),
+            "frogml_in_modules": sorted(m for m in sys.modules if m.split(".")[0] == "frogml"),
+            "frogml_attempted": sorted({m for m in attempted if m.split(".")[0] == "frogml"}),
+            "heavy": sorted({m.split(".")[0] for m in sys.modules} & {"grpc", "google", "requests", "airflow"}),
+        }))
+        """,
+        tmp_path,
+        folder,
+    )
+    assert result["ok"] and len(result["names"]) == len(IMPORT_STYLES)
+    assert result["frogml_in_modules"] == []
+    assert result["frogml_attempted"] == []  # not even a look-up: every name was served by the shim
+    assert result["heavy"] == []
+    assert result["home_frogml_exists"] is False
+
+
+def test_an_sdk_imported_before_loading_is_left_untouched(write_files: Callable, tmp_path: Path) -> None:
+    if importlib.util.find_spec("frogml") is None:
+        pytest.skip("the frogml SDK is not installed")
+    folder = write_files(IMPORT_STYLES)
+    result = run_isolated(
+        """
+        import json, sys
+        import frogml.core.automations as sdk
+        before = {name: id(module) for name, module in sys.modules.items() if name.split(".")[0] == "frogml"}
+        from frogml_airflow_provider.loading import load_automations
+        report = load_automations(sys.argv[1])
+        after = {name: id(module) for name, module in sys.modules.items() if name.split(".")[0] == "frogml"}
+        from frogml.core.automations import Automation
+        print(json.dumps({
+            "ok": report.ok,
+            "loaded_modules": sorted({type(i.automation).__module__ for i in report.automations}),
+            "same_modules": before == after,
+            "count": len(before),
+            "sdk_class_after": Automation is sdk.Automation and Automation.__module__.startswith("frogml.core"),
+            "sdk_all_intact": "FrogmlBuildDeploy" in sdk.__all__ and not hasattr(sdk, "EXTRA_NAMES"),
+        }))
+        """,
+        tmp_path,
+        folder,
+    )
+    assert result["ok"]
+    assert result["loaded_modules"] == ["frogml_airflow_provider.automations.automation"]
+    assert result["count"] > 100  # the real SDK was there...
+    assert result["same_modules"] is True  # ...and is still there, the same module objects
+    assert result["sdk_class_after"] is True
+    assert result["sdk_all_intact"] is True

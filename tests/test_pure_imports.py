@@ -1,0 +1,81 @@
+"""The pure layers import neither Airflow, nor the frogml SDK, nor a network stack: proven in a
+fresh interpreter, before and after they load a folder of automations."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES
+
+PURE = [
+    "frogml_airflow_provider.automations",
+    "frogml_airflow_provider.loading",
+    "frogml_airflow_provider.plan",
+    "frogml_airflow_provider.catalog",
+    "frogml_airflow_provider.errors",
+    "frogml_airflow_provider.frogml_shim",
+    "frogml_airflow_provider.cli",
+]
+SCRIPT = """
+import importlib, json, sys
+
+def heavy():
+    return sorted(
+        name for name in sys.modules
+        if name.split(".")[0] in {"airflow", "grpc", "requests", "pendulum", "sqlalchemy", "google"}
+        or name.startswith("frogml.")
+        or name == "frogml"
+    )
+
+for module in json.loads(sys.argv[1]):
+    importlib.import_module(module)
+after_import = heavy()
+loaded = sys.modules["frogml_airflow_provider.catalog"].catalog(sys.argv[2])
+print(json.dumps({
+    "after_import": after_import,
+    "after_catalog": heavy(),
+    "plans": len(loaded.plans),
+    "errors": [str(e) for e in loaded.errors],
+    "imported": sorted(set(json.loads(sys.argv[1])) & set(sys.modules)),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    home = tmp_path_factory.mktemp("home")
+    env = {**os.environ, "HOME": str(home), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(SCRIPT), json.dumps(PURE), str(EXAMPLES / "automations")],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["home_entries"] = sorted(p.name for p in Path(home).iterdir())
+    return result
+
+
+def test_the_pure_modules_were_all_imported(fresh: dict[str, object]) -> None:
+    assert fresh["imported"] == sorted(PURE)
+
+
+def test_importing_the_pure_layers_pulls_in_no_airflow_sdk_or_network(fresh: dict[str, object]) -> None:
+    assert fresh["after_import"] == []
+
+
+def test_loading_and_planning_the_examples_stays_pure(fresh: dict[str, object]) -> None:
+    assert fresh["errors"] == []
+    assert fresh["plans"] >= 1  # the examples: a metric trigger, a batch, notifications
+    assert fresh["after_catalog"] == []
+    assert fresh["home_entries"] == []  # nothing wrote to HOME (the SDK would create ~/.frogml)
