@@ -32,7 +32,35 @@ def cron_problem(expression: str) -> str | None:
             problem = _item_problem(item, low, high, names)
             if problem:
                 return f"{name} field {part!r}: {problem}"
-    return None
+    return _never_fires(parts)
+
+
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _never_fires(parts: list[str]) -> str | None:
+    """Day-of-month and month that never meet (``0 0 31 2 *``): Airflow would fail scheduling it."""
+    if parts[4] != "*" or parts[2] == "*" or parts[3] == "*":
+        return None  # with a day-of-week, cron fires on either day field
+    days = _values(parts[2], *_FIELDS[2][1:])
+    months = _values(parts[3], *_FIELDS[3][1:])
+    if any(day <= _DAYS_IN_MONTH[month - 1] for day in days for month in months):
+        return None
+    return f"never fires: day {min(days)} of the month does not occur in month(s) {parts[3]!r}"
+
+
+def _values(part: str, low: int, high: int, names: dict[str, int]) -> set[int]:
+    values: set[int] = set()
+    for item in part.split(","):
+        base, _, step = item.partition("/")
+        first, dash, last = base.partition("-")
+        if base == "*":
+            start, end = low, high
+        else:
+            start = int(first) if first.isdigit() else names[first.upper()]
+            end = (int(last) if last.isdigit() else names[last.upper()]) if dash else (high if step else start)
+        values.update(range(start, end + 1, int(step or 1)))
+    return values
 
 
 def _item_problem(item: str, low: int, high: int, names: dict[str, int]) -> str | None:

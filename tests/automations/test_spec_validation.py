@@ -507,3 +507,15 @@ def test_automation_errors_never_echo_secrets_of_mutated_notifications() -> None
     text = str(caught.value)
     assert "SLACKSECRETTOKEN" not in text and "12345" not in text
     assert "'FETCH'" in text  # the method is not secret, so it is shown
+
+
+@pytest.mark.parametrize("cron", ["0 0 31 2 *", "0 0 30 FEB *", "0 12 31 4,6,9,11 *"])
+def test_a_cron_that_never_fires_is_refused(cron: str) -> None:
+    with pytest.raises(AutomationSpecError) as caught:
+        ScheduledTrigger(cron=cron)
+    assert "never fires" in str(caught.value)
+
+
+@pytest.mark.parametrize("cron", ["0 0 29 2 *", "0 0 31 1-3 *", "0 0 31 2 MON", "0 0 */15 2 *"])
+def test_a_cron_that_fires_sometimes_is_kept(cron: str) -> None:
+    assert ScheduledTrigger(cron=cron).cron == cron
