@@ -47,6 +47,7 @@ def test_examples_load_without_import_errors(bag: DagBag) -> None:
         "notify_on_retrain",
         "retrain_on_error_rate",
         "score_customers_batch",
+        "retrain_iris_classifier",
     }
 
 

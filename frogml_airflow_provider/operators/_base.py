@@ -1,15 +1,21 @@
-"""What every FrogML operator shares: the connection id and a lazily built hook."""
+"""What every FrogML operator shares: the connection id, a lazily built hook, the run key."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from typing import Any
 
-from airflow.sdk import BaseOperator
+from airflow.sdk import BaseOperator, Context
 
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID, FrogMLHook
 
 FROGML_GREEN = "#41bf47"
+
+
+def run_key(context: Context) -> str:
+    """What makes a build 'this run's build': one per DAG run and task, across retries."""
+    ti = context["ti"]
+    return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}"
 
 
 class FrogMLOperatorMixin:

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import Context
 
-from frogml_airflow_provider.operators._base import FrogMLBaseOperator
+from frogml_airflow_provider.operators._base import FrogMLBaseOperator, run_key
+from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
+from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
+
+_RESTARTABLE = (BuildState.FAILED, BuildState.CANCELLED, BuildState.TIMED_OUT)
+
+
+class FrogMLBuildFailed(PlatformError):
+    """The build ended FAILED, CANCELLED or TIMED_OUT; the message carries the log's tail."""
 
 
 class FrogMLBuildOperator(FrogMLBaseOperator):
-    """Submits a build of ``model_id`` from ``build_spec`` (a ``BuildSpecifications`` as data)
-    and waits for it without holding a worker slot. Pushes ``build_id`` and ``metrics`` to XCom.
+    """Builds ``model_id`` from ``build_spec`` (a ``BuildSpecifications`` as data) and waits for
+    it deferred, without holding a worker slot. Pushes ``build_id`` and ``metrics`` to XCom.
+
+    One build per DAG run: a retry or a rerun of the same run re-attaches to the build it started
+    (while it runs or after it succeeded) instead of starting a second one; only after that build
+    failed, was cancelled or timed out does a retry start a new build. The build may take
+    ``build_timeout`` from its start (an absolute deadline, kept across retries); then it is
+    cancelled and the task fails.
 
     :param model_id: the JFrog ML model to build.
     :param build_spec: the build specification (git source, branch, main dir, env vars, ...).
@@ -36,6 +51,79 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         self.build_spec = build_spec
         self.build_timeout = build_timeout
         self.poll_interval = poll_interval
+        self._build_id: str | None = None
 
     def execute(self, context: Context) -> Any:
-        raise NotImplementedError("building on a platform lands with issue #3")
+        platform = self.hook.platform
+        key = run_key(context)
+        build = platform.find_build(self.model_id, key)
+        if build is None or build.state in _RESTARTABLE:
+            token = self._git_token()
+            build = platform.submit_build(BuildRequest(self.model_id, self.build_spec, key, git_token=token))
+            self.log.info("Submitted build %s of model %s", build.build_id, self.model_id)
+        else:
+            self.log.info("Re-attached to build %s of this run (%s)", build.build_id, build.state.value)
+        self._build_id = build.build_id
+        context["ti"].xcom_push(key="build_id", value=build.build_id)
+        if build.state.terminal:
+            return self._finish(context, build.to_event())
+        deadline = build.started_at + self.build_timeout.total_seconds()
+        self.defer(
+            trigger=FrogMLBuildTrigger(
+                platform=self.hook.locator, build_id=build.build_id, deadline=deadline, poll_interval=self.poll_interval
+            ),
+            method_name="execute_complete",
+            # A safety net only: the trigger reports the deadline itself, so the build gets cancelled.
+            timeout=timedelta(seconds=max(0.0, deadline - time.time()) + 300),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        build_id = event.get("build_id") or context["ti"].xcom_pull(task_ids=self.task_id, key="build_id")
+        if event.get("timed_out"):
+            build = self.hook.platform.cancel_build(build_id, timed_out=True)
+            raise FrogMLBuildFailed(
+                f"build {build_id} of model {self.model_id!r} did not finish within {self.build_timeout}; "
+                f"it was cancelled.{_tail(build.log_tail)}"
+            )
+        if event.get("state") == "ERROR":
+            raise PlatformError(f"could not follow build {build_id} of model {self.model_id!r}: {event.get('error')}")
+        return self._finish(context, event)
+
+    def _finish(self, context: Context, event: dict[str, Any]) -> str:
+        state = BuildState(event["state"])
+        build_id = event["build_id"]
+        if state is not BuildState.SUCCESSFUL:
+            why = {
+                BuildState.FAILED: "failed",
+                BuildState.CANCELLED: "was cancelled",
+                BuildState.TIMED_OUT: "timed out",
+            }[state]
+            detail = f": {event['error']}" if event.get("error") else ""
+            raise FrogMLBuildFailed(
+                f"build {build_id} of model {self.model_id!r} {why}{detail}{_tail(event.get('log_tail', ''))}"
+            )
+        metrics = event.get("metrics") or {}
+        context["ti"].xcom_push(key="metrics", value=metrics)
+        self.log.info("Build %s succeeded; metrics: %s", build_id, metrics or "none logged")
+        return build_id
+
+    def on_kill(self) -> None:
+        if self._build_id:
+            build = self.hook.platform.get_build(self._build_id)
+            if not build.state.terminal:
+                self.log.info("Cancelling build %s", self._build_id)
+                self.hook.platform.cancel_build(self._build_id)
+
+    def _git_token(self) -> str | None:
+        name = self.build_spec.get("git_access_token_secret")
+        uri = str(self.build_spec.get("git_uri") or "")
+        if not name:
+            return None
+        if not uri.lower().startswith(("http://", "https://")):
+            self.log.info("git_access_token_secret %r is not needed for %s; not resolving it", name, uri.split("#")[0])
+            return None
+        return self.hook.resolve_secret(name)
+
+
+def _tail(log_tail: str) -> str:
+    return f"\n--- last lines of the build log ---\n{log_tail}" if log_tail else ""

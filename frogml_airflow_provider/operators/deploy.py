@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -10,11 +11,18 @@ from airflow.sdk import Context
 
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator
 from frogml_airflow_provider.plan import BUILD
+from frogml_airflow_provider.platform.base import DeploymentState, PlatformError
+from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
+
+
+class FrogMLDeployFailed(PlatformError):
+    """The deployment did not come to serve."""
 
 
 class FrogMLDeployOperator(FrogMLBaseOperator):
     """Deploys the build pushed to XCom by ``build_task_id`` with ``deployment_spec`` (a
-    ``DeploymentSpecifications`` as data) and waits, deferred, until it serves.
+    ``DeploymentSpecifications`` as data) and waits, deferred, until it serves. Idempotent: a
+    build already serving in the variation is not deployed again. Pushes ``endpoint``.
     """
 
     template_fields: Sequence[str] = ("model_id", "deployment_spec")
@@ -26,7 +34,7 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
         deployment_spec: dict[str, Any],
         build_task_id: str = BUILD,
         deploy_timeout: timedelta = timedelta(minutes=30),
-        poll_interval: float = 5.0,
+        poll_interval: float = 2.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -35,5 +43,47 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
         self.deploy_timeout = deploy_timeout
         self.poll_interval = poll_interval
 
+    @property
+    def variation(self) -> str:
+        return str(self.deployment_spec.get("variation_name") or "default")
+
     def execute(self, context: Context) -> Any:
-        raise NotImplementedError("deploying on a platform lands with issue #3")
+        build_id = context["ti"].xcom_pull(task_ids=self.build_task_id, key="build_id")
+        if not build_id:
+            raise FrogMLDeployFailed(f"no build_id from task {self.build_task_id!r}: nothing to deploy")
+        deployment = self.hook.platform.deploy(self.model_id, build_id, self.deployment_spec)
+        self.log.info("Deploying build %s of model %s to variation %s", build_id, self.model_id, self.variation)
+        if deployment.state.terminal and deployment.build_id == build_id:
+            return self._finish(context, deployment.to_event())
+        deadline = time.time() + self.deploy_timeout.total_seconds()
+        self.defer(
+            trigger=FrogMLDeploymentTrigger(
+                platform=self.hook.locator,
+                model_id=self.model_id,
+                variation=self.variation,
+                build_id=build_id,
+                deadline=deadline,
+                poll_interval=self.poll_interval,
+            ),
+            method_name="execute_complete",
+            timeout=self.deploy_timeout + timedelta(minutes=5),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
+        if event.get("timed_out"):
+            raise FrogMLDeployFailed(
+                f"model {self.model_id!r} did not serve within {self.deploy_timeout} (last state: {event.get('state')})"
+            )
+        if event.get("state") == "ERROR":
+            raise PlatformError(f"could not follow the deployment of model {self.model_id!r}: {event.get('error')}")
+        return self._finish(context, event)
+
+    def _finish(self, context: Context, event: dict[str, Any]) -> str:
+        if event["state"] != DeploymentState.SERVING.value:
+            raise FrogMLDeployFailed(
+                f"deployment of build {event.get('build_id')} of model {self.model_id!r} "
+                f"is {event['state']}: {event.get('error') or 'no reason given'}"
+            )
+        context["ti"].xcom_push(key="endpoint", value=event["endpoint"])
+        self.log.info("Model %s serves build %s at %s", self.model_id, event["build_id"], event["endpoint"])
+        return str(event["endpoint"])

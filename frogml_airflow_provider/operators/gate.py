@@ -7,9 +7,12 @@ from typing import Any
 
 from airflow.sdk import BaseBranchOperator, Context
 
+from frogml_airflow_provider.automations import ThresholdDirection
+from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID
 from frogml_airflow_provider.operators._base import FROGML_GREEN, FrogMLOperatorMixin
 from frogml_airflow_provider.plan import BUILD, DEPLOY, SKIP_DEPLOY
+from frogml_airflow_provider.platform.base import PlatformError
 
 
 class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
@@ -51,4 +54,63 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
         self.frogml_conn_id = frogml_conn_id
 
     def choose_branch(self, context: Context) -> str:
-        raise NotImplementedError("the metric gate lands with issue #3")
+        ti = context["ti"]
+        build_id = ti.xcom_pull(task_ids=self.build_task_id, key="build_id")
+        metrics = ti.xcom_pull(task_ids=self.build_task_id, key="metrics") or {}
+        value = _metric(metrics, self.metric_name, f"build {build_id}")
+        target, against = self._target()
+        direction = ThresholdDirection[self.direction]
+        passed = direction.holds(value, target)
+        verdict = "deploy" if passed else "skip the deployment"
+        self.log.info(
+            "%s = %s is %s%s %s (%s): %s",
+            self.metric_name,
+            value,
+            "" if passed else "not ",
+            direction.name.lower(),
+            target,
+            against,
+            verdict,
+        )
+        ti.xcom_push(
+            key="gate",
+            value={
+                "metric": self.metric_name,
+                "value": value,
+                "direction": direction.name,
+                "threshold": target,
+                "against": against,
+                "passed": passed,
+            },
+        )
+        return self.deploy_task_id if passed else self.skip_task_id
+
+    def _target(self) -> tuple[float, str]:
+        """The number to compare with, and where it came from."""
+        platform = self.hook.platform
+        if self.threshold is not None:
+            if not is_sql(self.threshold):
+                return float(self.threshold), "the threshold"
+            result = platform.query(self.threshold)
+            return result.single_number("the threshold query"), f"the threshold query {self.threshold.strip()!r}"
+        variation = self.variation or "default"
+        deployed = platform.get_deployment(self.model_id, variation)
+        if deployed is None or deployed.state.value != "SERVING":
+            # Nothing to beat: the first build of a variation always deploys.
+            return float("-inf") if self.direction.startswith("ABOVE") else float(
+                "inf"
+            ), f"no build serving in variation {variation!r}"
+        current = platform.get_build(deployed.build_id)
+        return _metric(
+            current.metrics, self.metric_name, f"the deployed build {current.build_id}"
+        ), f"build {current.build_id}, deployed in variation {variation!r}"
+
+
+def _metric(metrics: dict[str, float] | Any, name: str, whose: str) -> float:
+    if name not in metrics:
+        logged = ", ".join(sorted(metrics)) or "none"
+        raise PlatformError(
+            f"{whose} logged no metric {name!r} (it logged: {logged}); log it in the model's "
+            f"build() with frogml.log_metric({{{name!r}: value}}) or fix metric_name"
+        )
+    return float(metrics[name])

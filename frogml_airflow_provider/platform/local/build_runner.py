@@ -99,6 +99,7 @@ def build_model(spec: dict[str, Any], source: Path, artifact: Path) -> dict[str,
     try:
         import cloudpickle
         import frogml
+        import frogml.sdk.model.tools  # wires frogml's local runtime, so @frogml.api() works
         from frogml.sdk.model.model_version_tracking import get_metrics
     except ImportError as error:
         raise BuildError(

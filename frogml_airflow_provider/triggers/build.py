@@ -1,0 +1,22 @@
+"""``FrogMLBuildTrigger``: wait for a build to finish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frogml_airflow_provider.platform.base import Platform
+from frogml_airflow_provider.triggers.base import FrogMLPollingTrigger
+
+
+class FrogMLBuildTrigger(FrogMLPollingTrigger):
+    def __init__(self, *, build_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.build_id = build_id
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (f"{type(self).__module__}.{type(self).__qualname__}", {**self._kwargs(), "build_id": self.build_id})
+
+    def check(self, platform: Platform) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        build = platform.get_build(self.build_id)
+        event = build.to_event()
+        return (event if build.state.terminal else None), event
