@@ -20,7 +20,7 @@ from pathlib import Path
 
 from frogml_airflow_provider._locate import describe_failure
 from frogml_airflow_provider.automations import Automation
-from frogml_airflow_provider.automations.common import whole_automation_validation
+from frogml_airflow_provider.automations.common import validation_after_loading
 from frogml_airflow_provider.errors import AutomationLoadError, AutomationSpecError, DuplicateAutomationError
 from frogml_airflow_provider.frogml_shim import frogml_namespace
 
@@ -31,6 +31,12 @@ _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
 class LoadedAutomation:
     automation: Automation
     file: Path
+
+    @property
+    def line(self) -> int | None:
+        """The line that built the automation, when it was built in ``file``."""
+        site = self.automation.defined_at
+        return site[1] if site and Path(site[0]) == self.file else None
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ def load_automations(root: str | os.PathLike[str]) -> LoadReport:
     files = discover(base)
     found: list[tuple[Automation, Path]] = []
     errors: list[AutomationLoadError] = []
-    with frogml_namespace(), whole_automation_validation(), _import_scope(base, files) as load:
+    with frogml_namespace(), validation_after_loading(), _import_scope(base, files) as load:
         for path in files:
             try:
                 module = load(path)
@@ -80,9 +86,9 @@ def load_automations(root: str | os.PathLike[str]) -> LoadReport:
     valid: list[LoadedAutomation] = []
     for item in automations:
         try:
-            item.automation.validate()  # again: a file may have changed parts after building them
+            item.automation.validate()  # once, whole, after the file ran: later changes to parts count
         except AutomationSpecError as error:
-            errors.append(AutomationLoadError(_relative(item.file, base), str(error)))
+            errors.append(AutomationLoadError(_relative(item.file, base), str(error), line=item.line))
             continue
         valid.append(item)
     return LoadReport(base, tuple(files), tuple(valid), tuple(errors + clashes))
@@ -98,7 +104,7 @@ def _unique(
     for automation, path in found:
         if id(automation) in by_object:
             continue
-        origin = Path(automation.defined_in) if automation.defined_in else path
+        origin = Path(automation.defined_at[0]) if automation.defined_at else path
         by_object[id(automation)] = LoadedAutomation(automation, origin if origin in files else path)
     ordered = sorted(by_object.values(), key=lambda item: str(item.file))
     kept: dict[str, LoadedAutomation] = {}
@@ -191,4 +197,5 @@ class _Loader:
             del sys.modules[name]
             raise
         self._by_file[path] = module
+        self._seen.add(name)  # keeps the next look for new imports to what the file itself imported
         return module

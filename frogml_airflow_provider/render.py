@@ -10,8 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, BaseNotifier, BaseOperator
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import DAG, BaseNotifier, BaseOperator, CronTriggerTimetable
 from pendulum import UTC, instance
 
 from frogml_airflow_provider.automations import CustomWebhook, Notification, SlackNotification

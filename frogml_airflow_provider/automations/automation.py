@@ -6,7 +6,6 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
 
 from frogml_airflow_provider.automations._checks import Checker
 from frogml_airflow_provider.automations.batch import BatchExecution
@@ -35,8 +34,6 @@ class AutomationAudit(SpecModel):
 class Automation(SpecModel):
     """One automation: when (``trigger``), what (``action``), and who to tell (``on_*``)."""
 
-    _checks_whole_tree: ClassVar[bool] = True
-
     id: str = field(default="")
     name: str = field(default="")
     model_id: str = field(default="")
@@ -55,7 +52,7 @@ class Automation(SpecModel):
     platform_url: str = field(default="")
 
     def __post_init__(self) -> None:
-        self._defined_in = _caller_file()
+        self._defined_at = _building_site()
         super().__post_init__()
 
     def _check(self, checker: Checker) -> None:
@@ -81,18 +78,19 @@ class Automation(SpecModel):
             raise
 
     @property
-    def defined_in(self) -> str | None:
-        """The file whose code built this automation (the loader attributes it there)."""
-        return getattr(self, "_defined_in", None)
+    def defined_at(self) -> tuple[str, int] | None:
+        """(file, line) of the module-level code that built this automation: the loader files
+        it there, and reports its problems at that line."""
+        return getattr(self, "_defined_at", None)
 
 
-def _caller_file() -> str | None:
-    """The file whose module-level code built this automation, directly or through a helper
-    function defined elsewhere: the innermost ``<module>`` frame outside this package."""
+def _building_site() -> tuple[str, int] | None:
+    """The innermost ``<module>`` frame outside this package: the file that built the automation,
+    directly or through a helper function defined elsewhere."""
     frame = sys._getframe(2)
     while frame is not None:
         code = frame.f_code
         if code.co_name == "<module>" and not code.co_filename.startswith((_PACKAGE_DIR, "<")):
-            return code.co_filename
+            return code.co_filename, frame.f_lineno
         frame = frame.f_back  # type: ignore[assignment]
     return None

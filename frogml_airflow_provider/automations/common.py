@@ -13,18 +13,19 @@ from typing import Any, ClassVar
 from frogml_airflow_provider.automations._checks import Checker
 from frogml_airflow_provider.errors import AutomationSpecError
 
-_DEFER_PARTS: ContextVar[bool] = ContextVar("frogml_defer_part_validation", default=False)
+_AFTER_LOADING: ContextVar[bool] = ContextVar("frogml_validation_after_loading", default=False)
 
 
 @contextmanager
-def whole_automation_validation() -> Iterator[None]:
-    """Inside, parts of an automation do not raise when built: the ``Automation`` they end up in
-    checks its whole tree, so one error lists every problem, each with its full field path."""
-    token = _DEFER_PARTS.set(True)
+def validation_after_loading() -> Iterator[None]:
+    """Inside, nothing validates when built: the loader validates each automation it collects,
+    once and whole, after its file ran. One error then lists every problem of an automation with
+    its full field path, and parts changed after ``Automation(...)`` are checked too."""
+    token = _AFTER_LOADING.set(True)
     try:
         yield
     finally:
-        _DEFER_PARTS.reset(token)
+        _AFTER_LOADING.reset(token)
 
 
 class SpecModel:
@@ -34,10 +35,9 @@ class SpecModel:
     """
 
     _secret_fields: ClassVar[tuple[str, ...]] = ()
-    _checks_whole_tree: ClassVar[bool] = False  # True for Automation, the root of the tree
 
     def __post_init__(self) -> None:
-        if self._checks_whole_tree or not _DEFER_PARTS.get():
+        if not _AFTER_LOADING.get():
             self.validate()
 
     def _check(self, checker: Checker) -> None:  # pragma: no cover - every concrete model overrides
