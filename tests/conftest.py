@@ -6,6 +6,7 @@ metadata database use the ``airflow_db`` fixture, which migrates once per sessio
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -44,3 +45,92 @@ def write_files(tmp_path: Path):
         return base
 
     return write
+
+
+TINY_MODEL = '''
+import os
+import time
+
+import frogml
+import pandas as pd
+from frogml import FrogMlModel
+
+
+class TinyModel(FrogMlModel):
+    """Logs the metrics it is told to through env vars; predicts x * factor."""
+
+    def build(self):
+        time.sleep(float(os.environ.get("BUILD_SECONDS", "0")))
+        if os.environ.get("BUILD_FAILS"):
+            raise RuntimeError("training data is missing")
+        self.factor = float(os.environ.get("FACTOR", "2"))
+        frogml.log_metric({k[7:].lower(): float(v) for k, v in os.environ.items() if k.startswith("METRIC_")})
+
+    @frogml.api()
+    def predict(self, df: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"y": df["x"] * self.factor})
+'''
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path):
+    """A real git repository holding a frogml model: the iris sample, or a tiny one.
+
+    ``make_repo(files={...}, subdir="models/x", branch="main")`` -> the repository's path.
+    """
+
+    def make(
+        *,
+        sample: bool = False,
+        files: dict[str, str] | None = None,
+        subdir: str = "",
+        branch: str = "main",
+        name: str = "repo",
+    ) -> Path:
+        repo = tmp_path / name
+        model_root = repo / subdir if subdir else repo
+        if sample:
+            import shutil
+
+            shutil.copytree(EXAMPLES / "sample_model", model_root)
+        else:
+            (model_root / "main").mkdir(parents=True)
+            (model_root / "main" / "__init__.py").write_text(
+                "from .model import TinyModel\n\n\ndef load_model():\n    return TinyModel()\n"
+            )
+            (model_root / "main" / "model.py").write_text(TINY_MODEL)
+        for relative, text in (files or {}).items():
+            (model_root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (model_root / relative).write_text(text)
+        _git(repo, "init", "-q", "-b", branch)
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-qm", "model")
+        return repo
+
+    return make
+
+
+@pytest.fixture
+def local_platform(tmp_path: Path):
+    """A local platform in a fresh state folder; its model servers and builds are stopped after."""
+    from frogml_airflow_provider.platform.local.platform import LocalPlatform
+
+    platform = LocalPlatform(tmp_path / "state")
+    yield platform
+    platform.shutdown()
+
+
+@pytest.fixture
+def local_conn(local_platform, monkeypatch: pytest.MonkeyPatch):
+    """A ``frogml`` connection (from the environment, as Airflow reads it) at this state folder."""
+    conn = {"conn_type": "frogml", "extra": {"state_dir": str(local_platform.state_dir)}}
+    monkeypatch.setenv("AIRFLOW_CONN_FROGML_DEFAULT", json.dumps(conn))
+    return local_platform

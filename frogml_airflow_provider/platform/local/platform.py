@@ -81,7 +81,7 @@ class LocalPlatform:
         row = self.store.build_row(build_id)
         if row is None:
             raise PlatformError(f"no local build {build_id!r} (state folder {self.state_dir})")
-        if not BuildState(row["state"]).terminal and row["pid"] and not _alive(row["pid"]):
+        if not BuildState(row["state"]).terminal and row["pid"] and not process_alive(row["pid"]):
             self.store.finish_build_if_running(build_id, BuildState.FAILED, "the build process exited without a result")
             row = self.store.build_row(build_id)
         return build_from_row(row, self.log_tail(build_id))  # type: ignore[arg-type]
@@ -117,10 +117,10 @@ class LocalPlatform:
             and current["build_id"] == build_id
             and current["state"] in ("SERVING", "DEPLOYING")
             and current["pid"]
-            and _alive(current["pid"])
+            and process_alive(current["pid"])
         ):
             return self.get_deployment(model_id, variation)  # type: ignore[return-value]  # idempotent
-        old_pid = current["pid"] if current and current["pid"] and _alive(current["pid"]) else None
+        old_pid = current["pid"] if current and current["pid"] and process_alive(current["pid"]) else None
         port = _free_port()
         self.analytics.ensure_table(model_id)
         deploy_dir = self.state_dir / "deployments" / f"{model_id}-{variation}"
@@ -158,7 +158,7 @@ class LocalPlatform:
         row = self.store.deployment_row(model_id, variation)
         if row is None:
             return None
-        if row["state"] in ("SERVING", "DEPLOYING") and row["pid"] and not _alive(row["pid"]):
+        if row["state"] in ("SERVING", "DEPLOYING") and row["pid"] and not process_alive(row["pid"]):
             log = self.state_dir / "deployments" / f"{model_id}-{variation}" / "server.log"
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-10:]) if log.exists() else ""
             state = DeploymentState.FAILED if row["state"] == "DEPLOYING" else DeploymentState.STOPPED
@@ -173,12 +173,31 @@ class LocalPlatform:
             row = self.store.deployment_row(model_id, variation)
         return deployment_from_row(row)  # type: ignore[arg-type]
 
+    def stop_deployment(self, model_id: str, variation: str) -> Deployment | None:
+        row = self.store.deployment_row(model_id, variation)
+        if row is None:
+            return None
+        _terminate(row["pid"])
+        self.store.put_deployment(model_id, variation, row["build_id"], DeploymentState.STOPPED, port=row["port"])
+        return self.get_deployment(model_id, variation)
+
+    def shutdown(self) -> None:
+        """Stop every model server and running build of this state folder."""
+        if not self.store.path.exists():
+            return
+        for row in self.store.deployments():
+            if row["state"] in ("SERVING", "DEPLOYING"):
+                self.stop_deployment(row["model_id"], row["variation"])
+        for row in self.store.builds():
+            if not BuildState(row["state"]).terminal:
+                self.cancel_build(row["build_id"])
+
     # -- analytics -------------------------------------------------------------------------
     def query(self, sql: str) -> QueryResult:
         return self.analytics.query(sql)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """True while ``pid`` runs; a finished child of ours is reaped, a zombie counts as gone."""
     try:
         reaped, _ = os.waitpid(pid, os.WNOHANG)
@@ -209,7 +228,7 @@ def _terminate(pid: int | None, grace: float = 5.0) -> None:
             return
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if not process_alive(pid):
                 return
             time.sleep(0.05)
 
