@@ -40,6 +40,15 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "triggers": [
+            {
+                "integration-name": "JFrog ML",
+                "python-modules": [
+                    "frogml_airflow_provider.triggers.build",
+                    "frogml_airflow_provider.triggers.deployment",
+                ],
+            }
+        ],
         "hooks": [{"integration-name": "JFrog ML", "python-modules": ["frogml_airflow_provider.hooks.frogml"]}],
         "connection-types": [
             {
@@ -71,6 +80,15 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "string",
                         "example": "0 * * * *",
                         "default": "*/15 * * * *",
+                    },
+                    "local_state_dir": {
+                        "description": "Where the local embedded platform keeps builds, deployments and "
+                        "analytics when the frogml connection does not say (extra.state_dir). "
+                        "Empty means $AIRFLOW_HOME/frogml-local.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "/var/lib/airflow/frogml-local",
+                        "default": "",
                     },
                 },
             }
