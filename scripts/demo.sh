@@ -2,7 +2,7 @@
 # The main job: Airflow standalone on this machine with the example automations as DAGs.
 # Usage: bash scripts/demo.sh [--port 8080]    (Ctrl-C stops it)
 set -euo pipefail
-source "$(dirname "$0")/_env.sh" test
+source "$(dirname "$0")/_env.sh" local
 PORT=8080
 [ "${1:-}" = "--port" ] && PORT="$2"
 DEMO="$ROOT/.demo"
@@ -13,10 +13,23 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__PARALLELISM=4
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10
 export AIRFLOW__API__PORT="$PORT"
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$PORT/execution/"
 export PYTHONWARNINGS=ignore
 
 frogml-airflow validate "$AIRFLOW__CORE__DAGS_FOLDER/automations"
 airflow db migrate >/dev/null
+
+# The example automation retrain_iris_classifier builds dags_examples/sample_model from git.
+SAMPLE="$AIRFLOW_HOME/sample-model.git"
+if [ ! -d "$SAMPLE" ]; then
+  work=$(mktemp -d)
+  cp -r "$ROOT/dags_examples/sample_model/." "$work"
+  git -C "$work" init -q -b main
+  git -C "$work" add -A
+  git -C "$work" -c user.email=demo@localhost -c user.name=demo commit -qm "sample model"
+  git clone -q --bare "$work" "$SAMPLE"
+  rm -rf "$work"
+fi
 (
   # Tell the user where to go once the API server answers.
   for _ in $(seq 1 120); do
@@ -30,4 +43,10 @@ airflow db migrate >/dev/null
     sleep 1
   done
 ) &
-exec airflow standalone
+stop_model_servers() {
+  # The local platform's model servers outlive Airflow's processes on purpose; not the demo's.
+  python -c 'import sys; from frogml_airflow_provider.platform.local.platform import LocalPlatform as P; P(sys.argv[1]).shutdown()' \
+    "$AIRFLOW_HOME/frogml-local" || true
+}
+trap stop_model_servers EXIT
+airflow standalone  # in the foreground, so that Ctrl-C reaches it

@@ -27,7 +27,7 @@ def test_entry_point_dict_matches_airflows_schema() -> None:
 
 def test_every_class_and_module_it_names_imports() -> None:
     info = _provider_info()
-    modules = [m for group in info["operators"] + info["hooks"] for m in group["python-modules"]]
+    modules = [m for group in info["operators"] + info["hooks"] + info["triggers"] for m in group["python-modules"]]
     classes = [c["hook-class-name"] for c in info["connection-types"]] + info["notifications"]
     for module in modules:
         importlib.import_module(module)
