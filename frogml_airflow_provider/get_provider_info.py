@@ -81,6 +81,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "0 * * * *",
                         "default": "*/15 * * * *",
                     },
+                    "poll_interval": {
+                        "description": "Seconds between status checks of a deferred build or deployment, "
+                        "unless the operator sets poll_interval.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "10",
+                        "default": "5",
+                    },
                     "local_state_dir": {
                         "description": "Where the local embedded platform keeps builds, deployments and "
                         "analytics when the frogml connection does not say (extra.state_dir). "

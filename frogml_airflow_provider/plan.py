@@ -89,6 +89,13 @@ class DagPlan:
     on_success: Notification | None  # held in memory only: secrets never go into arguments
     on_error: Notification | None
 
+    @property
+    def success_tasks(self) -> tuple[str, ...]:
+        """The tasks whose success ends a successful run (JFrog ML's on_success: after a build whose
+        deployment condition was not met, and after build and deploy). Only one of them runs."""
+        ends = {DEPLOY, SKIP_DEPLOY, RUN_BATCH}
+        return tuple(task.task_id for task in self.tasks if task.task_id in ends)
+
 
 def dag_id_for(name: str) -> str:
     """The automation name, with characters Airflow refuses in a dag_id replaced by '_'."""

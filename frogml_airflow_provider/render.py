@@ -53,14 +53,22 @@ def render(plan: DagPlan) -> DAG:
         tags=set(plan.tags),
         description=plan.description,
         doc_md=plan.doc_md,
-        on_success_callback=_notifiers(plan.on_success, plan),
-        on_failure_callback=_notifiers(plan.on_error, plan),
         default_args={"owner": "frogml"},
         auto_register=False,
     )
+    # Task-level callbacks: they run in the task's process, once, when the run's outcome is known
+    # (a failure is final only when no retry is left; success is the end task's), and need no
+    # re-parse in the dag-processor as DAG-level callbacks do.
+    on_success = _notifier(plan.on_success, plan)
+    on_error = _notifier(plan.on_error, plan)
     tasks: dict[str, BaseOperator] = {}
     for task in plan.tasks:
-        tasks[task.task_id] = OPERATORS[task.task_id](task_id=task.task_id, dag=dag, **task.arguments)
+        callbacks: dict[str, Any] = {}
+        if on_error is not None:
+            callbacks["on_failure_callback"] = on_error
+        if on_success is not None and task.task_id in plan.success_tasks:
+            callbacks["on_success_callback"] = on_success
+        tasks[task.task_id] = OPERATORS[task.task_id](task_id=task.task_id, dag=dag, **task.arguments, **callbacks)
     for task in plan.tasks:
         for upstream in task.upstream:
             tasks[upstream] >> tasks[task.task_id]
@@ -77,10 +85,10 @@ def _timetable(schedule: SchedulePlan) -> Any:
     return CronTriggerTimetable(schedule.cron, timezone=UTC, run_immediately=run_immediately)
 
 
-def _notifiers(notification: Notification | None, plan: DagPlan) -> Any:
+def _notifier(notification: Notification | None, plan: DagPlan) -> BaseNotifier | None:
     if notification is None:
         return None
-    return [notifier_for(notification, model_id=plan.model_id, automation=plan.automation_name)]
+    return notifier_for(notification, model_id=plan.model_id, automation=plan.automation_name)
 
 
 def notifier_for(notification: Notification, *, model_id: str, automation: str) -> BaseNotifier:

@@ -91,14 +91,27 @@ def test_interval_metric_and_manual_schedules(bag: DagBag) -> None:
     assert batch.is_paused_upon_creation is True
 
 
-def test_notifications_become_notifier_callbacks(bag: DagBag) -> None:
+def callbacks(task: object, kind: str) -> list[object]:
+    found = getattr(task, f"on_{kind}_callback")
+    return list(found) if isinstance(found, list) else ([found] if found else [])
+
+
+def test_notifications_become_task_notifier_callbacks(bag: DagBag) -> None:
     dag = bag.dags["notify_on_retrain"]
-    (on_success,) = dag.on_success_callback
-    (on_error,) = dag.on_failure_callback
+    # on_success: once the run ends well, by deploying or by skipping the deployment.
+    (on_success,) = callbacks(dag.get_task("deploy"), "success")
+    assert callbacks(dag.get_task("skip_deploy"), "success") == [on_success]
+    assert callbacks(dag.get_task("build"), "success") == callbacks(dag.get_task("check_build_metric"), "success") == []
     assert isinstance(on_success, FrogMLWebhookNotifier) and on_success.http_method == "POST"
-    assert isinstance(on_error, FrogMLSlackNotifier)
     assert on_success.model_id == "churn-model" and on_success.automation == "notify_on_retrain"
-    assert bag.dags["retrain_my_model"].on_success_callback in (None, [])
+    # on_error: whichever task fails for good (a task that will be retried calls no failure callback).
+    (on_error,) = callbacks(dag.get_task("build"), "failure")
+    assert isinstance(on_error, FrogMLSlackNotifier)
+    assert all(callbacks(task, "failure") == [on_error] for task in dag.tasks)
+    assert not dag.on_success_callback and not dag.on_failure_callback
+    assert not any(
+        callbacks(task, "success") or callbacks(task, "failure") for task in bag.dags["retrain_my_model"].tasks
+    )
 
 
 def test_no_secret_in_serialized_dags_docs_or_reprs(bag: DagBag) -> None:

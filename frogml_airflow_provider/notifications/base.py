@@ -1,4 +1,4 @@
-"""What the two FrogML notifiers share: the run's facts, and a send that never fails the run."""
+"""What the two FrogML notifiers share: the run's facts, and a delivery that never fails the run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from frogml_airflow_provider.notifications._delivery import DeliveryPolicy
 
 
 class FrogMLBaseNotifier(BaseNotifier):
-    """Base of the FrogML notifiers. ``model_id`` and ``automation`` default to the DAG's."""
+    """Base of the FrogML notifiers. ``model_id`` and ``automation`` default to the DAG's.
+
+    No template fields: Airflow renders a notifier's fields in place, so a notifier reused across
+    runs would keep the first run's values. What varies per run is built inside ``notify``.
+    """
+
+    template_fields = ()
 
     def __init__(
         self, *, model_id: str = "", automation: str = "", policy: DeliveryPolicy | None = None, **kwargs: Any
@@ -29,6 +35,24 @@ class FrogMLBaseNotifier(BaseNotifier):
             automation=self.automation or getattr(dag, "dag_id", ""),
             status=_status(context),
         )
+
+    def notify(self, context: Any) -> None:
+        try:
+            self.deliver(context)
+        except Exception as error:  # noqa: BLE001 - a notification never changes the run's outcome
+            self.log.error("%s could not be sent: %s: %s", type(self).__name__, type(error).__name__, error)
+
+    def deliver(self, context: Any) -> None:
+        raise NotImplementedError
+
+
+def secrets(*values: str) -> None:
+    """Mask credentials in every log line from here on (Airflow's masker, in the task process)."""
+    from airflow.sdk.log import mask_secret
+
+    for value in values:
+        if value:
+            mask_secret(value)
 
 
 def _status(context: Any) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from frogml_airflow_provider.notifications._context import SUCCESSFUL, RunFacts
 from frogml_airflow_provider.notifications._delivery import send
-from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier
+from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier, secrets
 
 
 class FrogMLSlackNotifier(FrogMLBaseNotifier):
@@ -15,8 +15,6 @@ class FrogMLSlackNotifier(FrogMLBaseNotifier):
     logged or serialized.
     """
 
-    template_fields = ()
-
     def __init__(self, webhook: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._webhook = webhook
@@ -24,7 +22,8 @@ class FrogMLSlackNotifier(FrogMLBaseNotifier):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(webhook='***', model_id={self.model_id!r})"
 
-    def notify(self, context: Any) -> None:
+    def deliver(self, context: Any) -> None:
+        secrets(self._webhook)
         facts = self.facts(context)
         send(
             "POST",

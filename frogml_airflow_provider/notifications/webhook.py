@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from frogml_airflow_provider.notifications._delivery import send
-from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier
+from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier, secrets
 
 
 class FrogMLWebhookNotifier(FrogMLBaseNotifier):
     """Calls ``url`` with ``execution_date``, ``model_id``, ``automation``, ``status`` and
     ``build_id`` merged with ``data``: in the query string for GET (and HEAD), as a JSON body for
     every other method. ``headers`` are sent as given. The URL and header values are credentials:
-    not template fields, never logged or serialized.
+    not template fields, never logged or serialized. ``data`` values may be Jinja templates,
+    rendered for each run.
     """
-
-    template_fields = ("data",)
 
     def __init__(
         self,
@@ -34,9 +33,11 @@ class FrogMLWebhookNotifier(FrogMLBaseNotifier):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url='***', http_method={self.http_method!r}, headers={list(self._headers)})"
 
-    def notify(self, context: Any) -> None:
+    def deliver(self, context: Any) -> None:
+        secrets(self._url, *self._headers.values())
         facts = self.facts(context)
-        payload = {**self.data, **facts.platform_params()}
+        data = {key: str(self.render_template(value, context)) for key, value in self.data.items()}
+        payload = {**data, **facts.platform_params()}
         in_query = self.http_method in {"GET", "HEAD"}
         send(
             self.http_method,

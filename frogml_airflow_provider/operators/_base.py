@@ -12,6 +12,15 @@ from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID, FrogMLHook
 FROGML_GREEN = "#41bf47"
 
 
+def poll_interval(given: float | None) -> float:
+    """Seconds between status checks while deferred: the operator's own, else ``[frogml] poll_interval``."""
+    if given is not None:
+        return given
+    from airflow.configuration import conf
+
+    return conf.getfloat("frogml", "poll_interval", fallback=5.0)
+
+
 def run_key(context: Context) -> str:
     """What makes a build 'this run's build': one per DAG run and task, across retries."""
     ti = context["ti"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow.sdk import Context
 
-from frogml_airflow_provider.operators._base import FrogMLBaseOperator, run_key
+from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, run_key
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 
@@ -33,7 +33,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
     :param model_id: the JFrog ML model to build.
     :param build_spec: the build specification (git source, branch, main dir, env vars, ...).
     :param build_timeout: how long the build may take before it is cancelled.
-    :param poll_interval: seconds between status checks while deferred.
+    :param poll_interval: seconds between status checks while deferred (default: ``[frogml] poll_interval``).
     """
 
     template_fields: Sequence[str] = ("model_id", "build_spec")
@@ -44,7 +44,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         *,
         build_spec: dict[str, Any],
         build_timeout: timedelta = timedelta(hours=2),
-        poll_interval: float = 10.0,
+        poll_interval: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -70,7 +70,10 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         deadline = build.started_at + self.build_timeout.total_seconds()
         self.defer(
             trigger=FrogMLBuildTrigger(
-                platform=self.hook.locator, build_id=build.build_id, deadline=deadline, poll_interval=self.poll_interval
+                platform=self.hook.locator,
+                build_id=build.build_id,
+                deadline=deadline,
+                poll_interval=poll_interval(self.poll_interval),
             ),
             method_name="execute_complete",
             # A safety net only: the trigger reports the deadline itself, so the build gets cancelled.

@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow.sdk import Context
 
-from frogml_airflow_provider.operators._base import FrogMLBaseOperator
+from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval
 from frogml_airflow_provider.plan import BUILD
 from frogml_airflow_provider.platform.base import DeploymentState, PlatformError
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
@@ -34,7 +34,7 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
         deployment_spec: dict[str, Any],
         build_task_id: str = BUILD,
         deploy_timeout: timedelta = timedelta(minutes=30),
-        poll_interval: float = 2.0,
+        poll_interval: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -63,7 +63,7 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
                 variation=self.variation,
                 build_id=build_id,
                 deadline=deadline,
-                poll_interval=self.poll_interval,
+                poll_interval=poll_interval(self.poll_interval),
             ),
             method_name="execute_complete",
             timeout=self.deploy_timeout + timedelta(minutes=5),
