@@ -134,3 +134,72 @@ def local_conn(local_platform, monkeypatch: pytest.MonkeyPatch):
     conn = {"conn_type": "frogml", "extra": {"state_dir": str(local_platform.state_dir)}}
     monkeypatch.setenv("AIRFLOW_CONN_FROGML_DEFAULT", json.dumps(conn))
     return local_platform
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records every request and answers from a script."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[dict] = []
+        self.script: list[tuple[int, dict[str, str], float]] = []  # (status, headers, delay) per request
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                import time
+                import urllib.parse
+
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                url = urllib.parse.urlsplit(self.path)
+                receiver.requests.append(
+                    {
+                        "method": self.command,
+                        "path": url.path,
+                        "query": dict(urllib.parse.parse_qsl(url.query)),
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "json": json.loads(body) if body else None,
+                    }
+                )
+                status, headers, delay = receiver.script.pop(0) if receiver.script else (200, {}, 0.0)
+                time.sleep(delay)
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(b"ok")
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

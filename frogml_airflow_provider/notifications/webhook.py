@@ -10,8 +10,8 @@ from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier, secre
 
 class FrogMLWebhookNotifier(FrogMLBaseNotifier):
     """Calls ``url`` with ``execution_date``, ``model_id``, ``automation``, ``status`` and
-    ``build_id`` merged with ``data``: in the query string for GET (and HEAD), as a JSON body for
-    every other method. ``headers`` are sent as given. The URL and header values are credentials:
+    ``build_id`` merged with ``data``: in the query string for GET, as a JSON body for every
+    other method (as JFrog ML documents it). ``headers`` are sent as given. The URL and header values are credentials:
     not template fields, never logged or serialized. ``data`` values may be Jinja templates,
     rendered for each run.
     """
@@ -38,7 +38,7 @@ class FrogMLWebhookNotifier(FrogMLBaseNotifier):
         facts = self.facts(context)
         data = {key: str(self.render_template(value, context)) for key, value in self.data.items()}
         payload = {**data, **facts.platform_params()}
-        in_query = self.http_method in {"GET", "HEAD"}
+        in_query = self.http_method == "GET"
         send(
             self.http_method,
             self._url,
