@@ -44,7 +44,8 @@ def dags(airflow_db: Path, local_conn, make_repo, receiver, monkeypatch: pytest.
     }
     for name, (env_vars, threshold) in cases.items():
         (folder / "automations" / f"{name}.py").write_text(
-            AUTOMATION.format(name=name, repo=repo, env_vars=env_vars, threshold=threshold, url=receiver.url))
+            AUTOMATION.format(name=name, repo=repo, env_vars=env_vars, threshold=threshold, url=receiver.url)
+        )
     bag = DagBag(dag_folder=str(folder))
     assert bag.import_errors == {}
     yield bag.dags
