@@ -81,6 +81,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "0 * * * *",
                         "default": "*/15 * * * *",
                     },
+                    "metric_trigger_cooldown": {
+                        "description": "Seconds after a metric-based retrain during which the metric staying "
+                        "past its threshold starts no new retrain (it must recover first, or wait this long).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "3600",
+                        "default": "86400",
+                    },
                     "poll_interval": {
                         "description": "Seconds between status checks of a deferred build or deployment, "
                         "unless the operator sets poll_interval.",

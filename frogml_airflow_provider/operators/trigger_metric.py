@@ -2,28 +2,110 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Context
 
+from frogml_airflow_provider.automations import ThresholdDirection
+from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator
+from frogml_airflow_provider.trigger_state import TriggerState, decide
+
+DEFAULT_COOLDOWN = timedelta(hours=24)
 
 
 class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
-    """Runs ``sql_query`` on the platform's model analytics and lets the retrain proceed only
-    when the value crosses ``threshold`` in ``direction``; otherwise the rest of the run is skipped.
+    """Runs ``sql_query`` on the platform's model analytics and lets the retrain go on only when
+    the value crosses ``threshold`` (a number, or a SQL query returning one) in ``direction``.
+
+    Edge-triggered: one crossing starts one retrain; while the metric stays crossed, no new
+    retrain until it recovers or ``cooldown`` (default ``[frogml] metric_trigger_cooldown``,
+    24 h) has passed. The state lives in the Airflow Variable ``frogml_trigger_state__<dag_id>``,
+    so it survives restarts. When there is no retrain, this task is skipped, and so is the rest
+    of the run. A query that fails or does not return one number fails the task and changes no
+    state: it never counts as crossed.
     """
 
     template_fields: Sequence[str] = ("model_id", "sql_query", "threshold")
     template_fields_renderers = {"sql_query": "sql"}
 
-    def __init__(self, *, trigger_name: str, sql_query: str, direction: str, threshold: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        trigger_name: str,
+        sql_query: str,
+        direction: str,
+        threshold: str,
+        cooldown: timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.trigger_name = trigger_name
         self.sql_query = sql_query
         self.direction = direction
         self.threshold = threshold
+        self.cooldown = cooldown
 
     def execute(self, context: Context) -> Any:
-        raise NotImplementedError("metric-based triggers land with issue #4")
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        platform = self.hook.platform
+        value = platform.query(self.sql_query).single_number(f"the metric query of trigger {self.trigger_name!r}")
+        if is_sql(self.threshold):
+            target = platform.query(self.threshold).single_number(f"the threshold query of {self.trigger_name!r}")
+        else:
+            target = float(self.threshold)
+        direction = ThresholdDirection[self.direction]
+        crossed = direction.holds(value, target)
+        key = state_key(context["ti"].dag_id)
+        decision = decide(load_state(key), crossed=crossed, now=datetime.now(UTC), cooldown=self._cooldown())
+        save_state(key, decision.state)
+        evaluation = {
+            "trigger": self.trigger_name,
+            "value": value,
+            "threshold": target,
+            "direction": direction.name,
+            "crossed": crossed,
+            "retrain": decision.retrain,
+            "reason": decision.reason,
+        }
+        context["ti"].xcom_push(key="evaluation", value=evaluation)
+        self.log.info("%s = %s, %s %s: %s", self.trigger_name, value, direction.name.lower(), target, decision.reason)
+        if not decision.retrain:
+            raise AirflowSkipException(f"no retrain: {decision.reason}")
+        return evaluation
+
+    def _cooldown(self) -> timedelta:
+        if self.cooldown is not None:
+            return self.cooldown
+        from airflow.configuration import conf
+
+        seconds = conf.getfloat("frogml", "metric_trigger_cooldown", fallback=DEFAULT_COOLDOWN.total_seconds())
+        return timedelta(seconds=seconds)
+
+
+def state_key(dag_id: str) -> str:
+    return f"frogml_trigger_state__{dag_id}"
+
+
+def load_state(key: str) -> TriggerState:
+    from airflow.sdk import Variable
+
+    raw = Variable.get(key, default=None)
+    try:
+        return TriggerState.from_json(json.loads(raw) if raw else None)
+    except ValueError:
+        return TriggerState()
+
+
+def save_state(key: str, state: TriggerState) -> None:
+    from airflow.sdk import Variable
+
+    Variable.set(
+        key,
+        json.dumps(state.to_json()),
+        description="Edge-trigger state of a JFrog ML metric-based trigger (airflow-provider-frogml)",
+    )
