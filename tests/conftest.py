@@ -25,6 +25,24 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "dags_examples"
 
 
+def run_python(script: str, *args: str, home: Path, cwd: Path) -> str:
+    """Run a Python snippet in a fresh interpreter with HOME=home (the frogml SDK writes there at
+    import); returns its stdout, failing the test with its stderr if it fails."""
+    import textwrap
+
+    env = {**os.environ, "HOME": str(home), "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated metadata database for this session (``airflow db migrate`` once)."""

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ import pytest
 import frogml_airflow_provider.automations as spec
 from frogml_airflow_provider.frogml_shim import frogml_namespace
 from frogml_airflow_provider.loading import load_automations
+from tests.conftest import run_python
 
 BATCH = (
     "name={name!r}, model_id='m', trigger={prefix}NoneTrigger(), action={prefix}BatchExecution("
@@ -108,17 +106,7 @@ def run_isolated(script: str, tmp_path: Path, folder: Path) -> dict[str, Any]:
     """Run ``script`` in a fresh interpreter with HOME in tmp_path; it prints one JSON object last."""
     home = tmp_path / "home"
     home.mkdir()
-    env = {**os.environ, "HOME": str(home), "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), str(folder)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(run_python(script, str(folder), home=home, cwd=tmp_path).strip().splitlines()[-1])
     result["home_frogml_exists"] = (home / ".frogml").exists()
     return result
 

@@ -4,15 +4,11 @@ fresh interpreter, before and after they load a folder of automations."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, run_python
 
 PURE = [
     "frogml_airflow_provider.automations",
@@ -51,17 +47,8 @@ print(json.dumps({
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     home = tmp_path_factory.mktemp("home")
-    env = {**os.environ, "HOME": str(home), "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(SCRIPT), json.dumps(PURE), str(EXAMPLES / "automations")],
-        env=env,
-        cwd=home,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    stdout = run_python(SCRIPT, json.dumps(PURE), str(EXAMPLES / "automations"), home=home, cwd=home)
+    result = json.loads(stdout.strip().splitlines()[-1])
     result["home_entries"] = sorted(p.name for p in Path(home).iterdir())
     return result
 

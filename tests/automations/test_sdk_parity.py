@@ -10,10 +10,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +18,7 @@ import pytest
 import frogml_airflow_provider.automations as spec
 from frogml_airflow_provider.errors import AutomationSpecError
 from frogml_airflow_provider.loading import load_automations
+from tests.conftest import run_python
 
 if importlib.util.find_spec("frogml") is None:  # importorskip without importing (and running) the SDK
     pytest.skip("the frogml SDK is not installed (pip install .[test])", allow_module_level=True)
@@ -196,16 +193,7 @@ def sdk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "docs_example": DOCS_EXAMPLE,
         "output": str(work / "sdk.json"),
     }
-    env = {**os.environ, "HOME": str(home), "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), json.dumps(request)],
-        env=env,
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_python(script, json.dumps(request), home=home, cwd=work)
     return json.loads((work / "sdk.json").read_text())
 
 

@@ -54,22 +54,7 @@ class LocalPlatform:
         env = dict(os.environ)
         if request.git_token:
             env[TOKEN_ENV] = request.git_token
-        with open(build_dir / "build.log", "ab") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "frogml_airflow_provider.platform.local.build_runner",
-                    str(self.state_dir),
-                    build_id,
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=build_dir,
-                env=env,
-                start_new_session=True,
-            )
+        process = _spawn("build_runner", [str(self.state_dir), build_id], build_dir / "build.log", env=env)
         self.store.set_build(build_id, pid=process.pid)
         return self.get_build(build_id)
 
@@ -125,24 +110,8 @@ class LocalPlatform:
         self.analytics.ensure_table(model_id)
         deploy_dir = self.state_dir / "deployments" / f"{model_id}-{variation}"
         deploy_dir.mkdir(parents=True, exist_ok=True)
-        with open(deploy_dir / "server.log", "ab") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "frogml_airflow_provider.platform.local.server",
-                    str(self.state_dir),
-                    model_id,
-                    variation,
-                    build_id,
-                    str(port),
-                    str(old_pid or ""),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        args = [str(self.state_dir), model_id, variation, build_id, str(port), str(old_pid or "")]
+        process = _spawn("server", args, deploy_dir / "server.log")
         self.store.put_deployment(
             model_id,
             variation,
@@ -195,6 +164,21 @@ class LocalPlatform:
     # -- analytics -------------------------------------------------------------------------
     def query(self, sql: str) -> QueryResult:
         return self.analytics.query(sql)
+
+
+def _spawn(module: str, args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start ``python -m frogml_airflow_provider.platform.local.<module>`` detached (its own
+    session: it outlives the task that started it), writing to ``log``."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", f"frogml_airflow_provider.platform.local.{module}", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=log.parent,
+            env=env,
+            start_new_session=True,
+        )
 
 
 def process_alive(pid: int) -> bool:
