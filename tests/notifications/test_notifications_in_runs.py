@@ -82,3 +82,16 @@ def test_a_failed_build_notifies_the_error_once(dags, receiver) -> None:
     (request,) = receiver.requests
     assert request["path"] == "/slack/T0/B0/SECRET"
     assert request["json"]["text"] == "notify_build_fails: FAILED"
+
+
+def test_credentials_are_masked_once_a_notifier_ran(receiver) -> None:
+    from airflow.sdk.log import redact
+
+    from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
+
+    url = f"{receiver.url}/hook/URL-SECRET-0123"
+    FrogMLWebhookNotifier(url, "POST", headers={"Authorization": "Bearer HEADER-SECRET-0123"}).deliver(
+        {"dag": None, "dag_run": None, "logical_date": None}
+    )
+    shown = str(redact(f"calling {url} with Bearer HEADER-SECRET-0123"))
+    assert "URL-SECRET-0123" not in shown and "HEADER-SECRET-0123" not in shown
