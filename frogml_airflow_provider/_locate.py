@@ -16,8 +16,8 @@ from frogml_airflow_provider import automations
 from frogml_airflow_provider.errors import AutomationLoadError, AutomationSpecError
 
 
-def describe_failure(path: Path, base: Path, error: BaseException) -> AutomationLoadError:
-    shown = _relative(path, base)
+def describe_failure(path: Path, shown: str, error: BaseException) -> AutomationLoadError:
+    """The error of ``path`` (named ``shown`` to the user)."""
     if isinstance(error, SyntaxError) and error.filename and Path(error.filename).resolve() == path:
         return AutomationLoadError(shown, f"syntax error: {error.msg}", line=error.lineno)
     frame = _innermost_frame_in(path, error)
@@ -29,13 +29,6 @@ def describe_failure(path: Path, base: Path, error: BaseException) -> Automation
     about = f"automation {automation!r}: " if automation else ""
     origin = "" if frame is not None else " (raised while importing it)"
     return AutomationLoadError(shown, f"{about}{type(error).__name__}: {error}{origin}", line=line)
-
-
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return str(path.relative_to(base if base.is_dir() else base.parent))
-    except ValueError:
-        return str(path)
 
 
 def _innermost_frame_in(path: Path, error: BaseException) -> traceback.FrameSummary | None:

@@ -79,7 +79,7 @@ def load_automations(root: str | os.PathLike[str]) -> LoadReport:
             try:
                 module = load(path)
             except (Exception, SystemExit) as error:  # noqa: BLE001 - user code's failures are reported
-                errors.append(describe_failure(path, base, error))
+                errors.append(describe_failure(path, _relative(path, base), error))
                 continue
             found.extend((value, path) for value in vars(module).values() if isinstance(value, Automation))
     automations, clashes = _unique(found, set(files), base)
