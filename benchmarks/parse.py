@@ -70,6 +70,8 @@ from frogml_airflow_provider.operators.build import FrogMLBuildOperator
 from frogml_airflow_provider.operators.deploy import FrogMLDeployOperator
 from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
 
+on_error = FrogMLSlackNotifier({p.on_error.webhook!r}, model_id={p.model_id!r}, automation={p.automation_name!r})
+
 with DAG(
     dag_id={p.dag_id!r},
     schedule=CronTriggerTimetable({p.schedule.cron!r}, timezone="UTC", run_immediately={run_immediately}),
@@ -79,15 +81,14 @@ with DAG(
     tags={tags!r},
     description={p.description!r},
     doc_md={p.doc_md!r},
-    on_failure_callback=[
-        FrogMLSlackNotifier({p.on_error.webhook!r}, model_id={p.model_id!r}, automation={p.automation_name!r})
-    ],
     default_args={{"owner": "frogml"}},
 ):
-    build = FrogMLBuildOperator(task_id="build", **{args[build]!r})
-    check = FrogMLBuildMetricBranchOperator(task_id="check_build_metric", **{args[check_build_metric]!r})
-    deploy = FrogMLDeployOperator(task_id="deploy", **{args[deploy]!r})
-    build >> check >> [deploy, EmptyOperator(task_id="skip_deploy")]
+    build = FrogMLBuildOperator(task_id="build", on_failure_callback=on_error, **{args[build]!r})
+    check = FrogMLBuildMetricBranchOperator(
+        task_id="check_build_metric", on_failure_callback=on_error, **{args[check_build_metric]!r}
+    )
+    deploy = FrogMLDeployOperator(task_id="deploy", on_failure_callback=on_error, **{args[deploy]!r})
+    build >> check >> [deploy, EmptyOperator(task_id="skip_deploy", on_failure_callback=on_error)]
 """
 HANDWRITTEN_BREAK = ("FrogMLDeployOperator(task_id", "FrogMLDeployOperatorr(task_id")
 
