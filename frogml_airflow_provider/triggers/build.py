@@ -17,6 +17,8 @@ class FrogMLBuildTrigger(FrogMLPollingTrigger):
         return (f"{type(self).__module__}.{type(self).__qualname__}", {**self._kwargs(), "build_id": self.build_id})
 
     def check(self, platform: Platform) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        build = platform.get_build(self.build_id)
-        event = build.to_event()
-        return (event if build.state.terminal else None), event
+        build = platform.get_build(self.build_id, log_tail=False)
+        if build.state.terminal:
+            final = platform.get_build(self.build_id).to_event()  # now with the log's tail
+            return final, final
+        return None, build.to_event()

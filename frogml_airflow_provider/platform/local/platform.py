@@ -62,14 +62,14 @@ class LocalPlatform:
         row = self.store.latest_build_for(model_id, run_key)
         return self.get_build(row["build_id"]) if row else None
 
-    def get_build(self, build_id: str) -> Build:
+    def get_build(self, build_id: str, *, log_tail: bool = True) -> Build:
         row = self.store.build_row(build_id)
         if row is None:
             raise PlatformError(f"no local build {build_id!r} (state folder {self.state_dir})")
         if not BuildState(row["state"]).terminal and row["pid"] and not process_alive(row["pid"]):
             self.store.finish_build_if_running(build_id, BuildState.FAILED, "the build process exited without a result")
             row = self.store.build_row(build_id)
-        return build_from_row(row, self.log_tail(build_id))  # type: ignore[arg-type]
+        return build_from_row(row, self.log_tail(build_id) if log_tail else "")  # type: ignore[arg-type]
 
     def cancel_build(self, build_id: str, *, timed_out: bool = False) -> Build:
         row = self.store.build_row(build_id)
