@@ -1,9 +1,11 @@
-"""``frogml-airflow``: set up a DAGs folder for automations, and check automation files.
+"""``frogml-airflow``: set up a DAGs folder for automations, check automation files, export them.
 
     frogml-airflow init DAGS_FOLDER     the loader DAG file + an automations/ folder beside it
     frogml-airflow validate PATH        every problem of every automation file, in one pass
+    frogml-airflow export PATH --format json|python --out DIR
+                                        each automation in JFrog ML's own form, secrets left out
 
-Fast on purpose: neither command imports Airflow or the frogml SDK.
+Fast on purpose: no command imports Airflow or the frogml SDK.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 LOADER_FILE = "frogml_automations.py"
 AUTOMATIONS_DIR = "automations"
@@ -37,9 +40,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate = commands.add_parser("validate", help="check automation files; exit 1 on any problem")
     validate.add_argument("path", type=Path)
     validate.add_argument("--json", action="store_true", help="machine-readable output")
+    export = commands.add_parser(
+        "export", help="write each automation as protobuf-JSON or as a frogml SDK file; exit 1 on any problem"
+    )
+    export.add_argument("path", type=Path)
+    export.add_argument("--format", choices=("json", "python"), default="json", help="default: json")
+    export.add_argument("--out", type=Path, required=True, help="the folder to write into (created if missing)")
+    export.add_argument(
+        "--include-secrets",
+        action="store_true",
+        help="write webhook URLs and header values as given, instead of FROGML_SECRET_* references",
+    )
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(args.dags_folder, force=args.force)
+    if args.command == "export":
+        return _export(args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets)
     return _validate(args.path, as_json=args.json)
 
 
@@ -104,6 +120,63 @@ def _validate(path: Path, *, as_json: bool) -> int:
             f"{len(found.report.files)} file(s) read"
         )
     return 1 if found.errors else 0
+
+
+def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool) -> int:
+    """All or nothing: any load error, or two automations wanting one file, and nothing is written."""
+    from frogml_airflow_provider.export import ExportError, export_files, write_files
+    from frogml_airflow_provider.loading import load_automations
+
+    if not path.exists():
+        print(f"{path}: no such file or folder", file=sys.stderr)
+        return 2
+    if out.exists() and not out.is_dir():
+        print(f"{out}: exists and is not a folder; give --out a folder", file=sys.stderr)
+        return 2
+    folder = path.resolve() if path.is_dir() else path.resolve().parent
+    if fmt == "python" and out.resolve().is_relative_to(folder):
+        print(
+            f"{out}: is inside {path}; the exported files would define every automation a second time there. "
+            "Give --out a folder outside it",
+            file=sys.stderr,
+        )
+        return 2
+    report = load_automations(path)
+    problems = [str(error) for error in report.errors]
+    files = []
+    if not problems:
+        try:
+            files = export_files(report, fmt, include_secrets=include_secrets)
+        except ExportError as error:
+            problems.append(str(error))
+    if problems:
+        for problem in problems:
+            print(f"error  {problem}", file=sys.stderr)
+        print(
+            f"nothing written to {out}: an export is all or nothing, so that a partial set is never registered "
+            "by mistake; fix the above and export again",
+            file=sys.stderr,
+        )
+        return 1
+    write_files(files, out)
+    left_out = []
+    for file in files:
+        print(f"ok     {file.source}: {file.automation} -> {out / file.name}")
+        for secret in file.secrets:
+            if secret.variable:
+                left_out.append(secret.variable)
+                print(f"       secret {secret.path} left out: set {secret.variable} before registering")
+            else:
+                print(f"       secret {secret.path} written as given (--include-secrets)")
+    print(f"{len(files)} automation(s) exported as {fmt} to {out}")
+    if left_out and fmt == "json":
+        variables = " ".join(f"${name}" for name in left_out)
+        print(f"secrets: substitute the ${{...}} references before registering, e.g. envsubst '{variables}' < FILE")
+    elif left_out:
+        print("secrets: the files read them with os.environ[...] when loaded; export the variables first")
+    if include_secrets and any(file.secrets for file in files):
+        print(f"warning: {out} holds secrets in clear text; keep it private", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
