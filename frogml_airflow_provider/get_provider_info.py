@@ -65,6 +65,10 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         ],
+        "extra-links": [
+            "frogml_airflow_provider.operators.links.FrogMLBuildLink",
+            "frogml_airflow_provider.operators.links.FrogMLModelLink",
+        ],
         "notifications": [
             "frogml_airflow_provider.notifications.slack.FrogMLSlackNotifier",
             "frogml_airflow_provider.notifications.webhook.FrogMLWebhookNotifier",

@@ -55,6 +55,7 @@ def test_examples_load_without_import_errors(bag: DagBag) -> None:
         "retrain_on_error_rate",
         "score_customers_batch",
         "retrain_iris_classifier",
+        "retrain_iris_on_errors",
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from airflow.sdk import Context
 
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, run_key
+from frogml_airflow_provider.operators.links import FrogMLBuildLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 
@@ -37,6 +38,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
     """
 
     template_fields: Sequence[str] = ("model_id", "build_spec")
+    operator_extra_links = (FrogMLBuildLink(), FrogMLModelLink())
     template_fields_renderers = {"build_spec": "json"}
 
     def __init__(

@@ -10,6 +10,7 @@ from typing import Any
 from airflow.sdk import Context
 
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval
+from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.plan import BUILD
 from frogml_airflow_provider.platform.base import DeploymentState, PlatformError
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
@@ -26,6 +27,7 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
     """
 
     template_fields: Sequence[str] = ("model_id", "deployment_spec")
+    operator_extra_links = (FrogMLModelLink(),)
     template_fields_renderers = {"deployment_spec": "json"}
 
     def __init__(

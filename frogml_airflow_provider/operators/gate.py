@@ -11,8 +11,9 @@ from frogml_airflow_provider.automations import ThresholdDirection
 from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID
 from frogml_airflow_provider.operators._base import FROGML_GREEN, FrogMLOperatorMixin
+from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.plan import BUILD, DEPLOY, SKIP_DEPLOY
-from frogml_airflow_provider.platform.base import PlatformError
+from frogml_airflow_provider.platform.base import PlatformError, RecordsDecisions
 
 
 class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
@@ -22,6 +23,7 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
     """
 
     template_fields: Sequence[str] = ("model_id", "metric_name", "threshold")
+    operator_extra_links = (FrogMLModelLink(),)
     ui_color = FROGML_GREEN
 
     def __init__(
@@ -72,17 +74,17 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
             against,
             verdict,
         )
-        ti.xcom_push(
-            key="gate",
-            value={
-                "metric": self.metric_name,
-                "value": value,
-                "direction": direction.name,
-                "threshold": target,
-                "against": against,
-                "passed": passed,
-            },
-        )
+        gate = {
+            "metric": self.metric_name,
+            "value": value,
+            "direction": direction.name,
+            "threshold": target,
+            "against": against,
+            "passed": passed,
+        }
+        ti.xcom_push(key="gate", value=gate)
+        if isinstance(self.hook.platform, RecordsDecisions):
+            self.hook.platform.record_decision("gate", self.model_id, str(build_id), gate)
         return self.deploy_task_id if passed else self.skip_task_id
 
     def _target(self) -> tuple[float, str]:

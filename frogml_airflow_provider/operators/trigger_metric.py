@@ -12,6 +12,8 @@ from airflow.sdk import Context
 from frogml_airflow_provider.automations import ThresholdDirection
 from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator
+from frogml_airflow_provider.operators.links import FrogMLModelLink
+from frogml_airflow_provider.platform.base import RecordsDecisions
 from frogml_airflow_provider.trigger_state import TriggerState, decide
 
 DEFAULT_COOLDOWN = timedelta(hours=24)
@@ -30,6 +32,7 @@ class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
     """
 
     template_fields: Sequence[str] = ("model_id", "sql_query", "threshold")
+    operator_extra_links = (FrogMLModelLink(),)
     template_fields_renderers = {"sql_query": "sql"}
 
     def __init__(
@@ -73,6 +76,8 @@ class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
             "reason": decision.reason,
         }
         context["ti"].xcom_push(key="evaluation", value=evaluation)
+        if isinstance(platform, RecordsDecisions):
+            platform.record_decision("trigger", self.model_id, context["ti"].dag_id, evaluation)
         self.log.info("%s = %s, %s %s: %s", self.trigger_name, value, direction.name.lower(), target, decision.reason)
         if not decision.retrain:
             raise AirflowSkipException(f"no retrain: {decision.reason}")

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from frogml_airflow_provider.errors import FrogMLProviderError
 
@@ -123,6 +123,13 @@ class PlatformError(FrogMLProviderError):
 
 class QueryShapeError(PlatformError):
     """An analytics query did not return one numeric value."""
+
+
+@runtime_checkable
+class RecordsDecisions(Protocol):
+    """A platform that keeps the gate's and the metric trigger's decisions, to chart them."""
+
+    def record_decision(self, kind: str, model_id: str, subject: str, detail: dict[str, Any]) -> None: ...
 
 
 class Platform(Protocol):

@@ -161,6 +161,10 @@ class LocalPlatform:
             if not BuildState(row["state"]).terminal:
                 self.cancel_build(row["build_id"])
 
+    def record_decision(self, kind: str, model_id: str, subject: str, detail: dict[str, Any]) -> None:
+        """``kind`` "gate" (subject: the build) or "trigger" (subject: the DAG)."""
+        self.store.record_decision(kind, model_id, subject, detail)
+
     # -- analytics -------------------------------------------------------------------------
     def query(self, sql: str) -> QueryResult:
         return self.analytics.query(sql)

@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS deployments (
     port INTEGER, pid INTEGER, error TEXT NOT NULL DEFAULT '', spec TEXT NOT NULL DEFAULT '{}',
     updated REAL NOT NULL, PRIMARY KEY (model_id, variation)
 );
+CREATE TABLE IF NOT EXISTS decisions (
+    kind TEXT NOT NULL, model_id TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL, at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deployment_history (
     model_id TEXT NOT NULL, variation TEXT NOT NULL, build_id TEXT NOT NULL, state TEXT NOT NULL,
     port INTEGER, at REAL NOT NULL
@@ -108,6 +111,21 @@ class Store:
             if model_id:
                 return db.execute("SELECT * FROM builds WHERE model_id = ? ORDER BY created", (model_id,)).fetchall()
             return db.execute("SELECT * FROM builds ORDER BY created").fetchall()
+
+    # -- decisions (for the console's charts) -----------------------------------------------
+    def record_decision(self, kind: str, model_id: str, subject: str, detail: dict[str, Any]) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO decisions VALUES (?,?,?,?,?)", (kind, model_id, subject, json.dumps(detail), time.time())
+            )
+
+    def decisions(self, kind: str, model_id: str) -> list[tuple[float, str, dict[str, Any]]]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT at, subject, detail FROM decisions WHERE kind = ? AND model_id = ? ORDER BY at",
+                (kind, model_id),
+            ).fetchall()
+        return [(row["at"], row["subject"], json.loads(row["detail"])) for row in rows]
 
     # -- deployments -----------------------------------------------------------------------
     def put_deployment(

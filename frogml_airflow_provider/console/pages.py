@@ -1,0 +1,118 @@
+"""HTML pages of the local platform console: builds with metrics and logs, deployments with their
+endpoints, and per model the gate's and the metric trigger's decisions as charts."""
+
+from __future__ import annotations
+
+import json
+import time
+from html import escape
+from urllib.parse import quote
+
+from frogml_airflow_provider.console.charts import Point, chart
+from frogml_airflow_provider.platform.local.platform import LocalPlatform
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:24px;color:#1b1f23}h1{color:#2e7d32}
+table{border-collapse:collapse;margin:8px 0 24px}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}
+.SUCCESSFUL,.SERVING{color:#2e7d32}.FAILED,.TIMED_OUT{color:#c62828}.RUNNING,.QUEUED,.DEPLOYING{color:#ef6c00}
+pre{background:#f6f8fa;padding:12px;overflow:auto;max-height:480px}
+.value{fill:none;stroke:#1565c0;stroke-width:2}.threshold{stroke:#c62828;stroke-dasharray:6 4;stroke-width:2}
+.marked{fill:#2e7d32}.unmarked{fill:#9e9e9e}.axis,.legend{font-size:12px;fill:#555}
+.marked-text{fill:#2e7d32}.unmarked-text{fill:#9e9e9e}.threshold-text{fill:#c62828}.empty{color:#777}
+"""
+
+
+def page(title: str, body: str, prefix: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body><p><a href='{prefix}/'>JFrog ML local platform</a></p>"
+        f"<h1>{escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def _when(epoch: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch)) if epoch else ""
+
+
+def index(platform: LocalPlatform, prefix: str) -> str:
+    builds = platform.store.builds()
+    models = sorted({row["model_id"] for row in builds})
+    model_links = " · ".join(f"<a href='{prefix}/models/{quote(m)}'>{escape(m)}</a>" for m in models) or "none yet"
+    rows = "".join(
+        f"<tr><td><a href='{prefix}/builds/{quote(row['build_id'])}'>{escape(row['build_id'])}</a></td>"
+        f"<td>{escape(row['model_id'])}</td><td class='{row['state']}'>{row['state']}</td>"
+        f"<td>{escape(_metrics(row['metrics']))}</td><td>{_when(row['created'])}</td></tr>"
+        for row in reversed(builds)
+    )
+    return page(
+        "JFrog ML local platform",
+        (
+            f"<p>Models: {model_links}</p><h2>Deployments</h2>{deployments_table(platform)}"
+            "<h2>Builds</h2><table><tr><th>build</th><th>model</th><th>state</th><th>metrics</th><th>started</th></tr>"
+            f"{rows}</table>"
+        ),
+        prefix,
+    )
+
+
+def deployments_table(platform: LocalPlatform, model_id: str | None = None) -> str:
+    rows = []
+    for row in platform.store.deployments():
+        if model_id and row["model_id"] != model_id:
+            continue
+        deployment = platform.get_deployment(row["model_id"], row["variation"])
+        if deployment is None:
+            continue
+        endpoint = escape(deployment.endpoint) if deployment.state.value == "SERVING" else ""
+        rows.append(
+            f"<tr><td>{escape(deployment.model_id)}</td><td>{escape(deployment.variation)}</td>"
+            f"<td>{escape(deployment.build_id)}</td><td class='{deployment.state.value}'>"
+            f"{deployment.state.value}</td><td><code>{endpoint}</code></td></tr>"
+        )
+    head = "<tr><th>model</th><th>variation</th><th>build</th><th>state</th><th>endpoint (POST JSON rows)</th></tr>"
+    return f"<table>{head}{''.join(rows)}</table>" if rows else "<p class='empty'>Nothing deployed.</p>"
+
+
+def build_page(platform: LocalPlatform, build_id: str, prefix: str) -> str:
+    build = platform.get_build(build_id)
+    body = (
+        f"<p>Model <a href='{prefix}/models/{quote(build.model_id)}'>{escape(build.model_id)}</a>, "
+        f"state <b class='{build.state.value}'>{build.state.value}</b>"
+        f"{' — ' + escape(build.error) if build.error else ''}</p>"
+        f"<p>Metrics: {escape(_metrics(json.dumps(dict(build.metrics)))) or 'none logged'}</p>"
+        f"<h2>Build log (last lines)</h2><pre>{escape(build.log_tail)}</pre>"
+    )
+    return page(f"Build {build_id}", body, prefix)
+
+
+def model_page(platform: LocalPlatform, model_id: str, prefix: str) -> str:
+    gates = platform.store.decisions("gate", model_id)
+    gate_points = [
+        Point(f"build {subject}", float(d["value"]), _finite(d.get("threshold")), bool(d["passed"]))
+        for _, subject, d in gates
+    ]
+    metric = gates[-1][2]["metric"] if gates else "build metric"
+    evaluations = platform.store.decisions("trigger", model_id)
+    trigger_points = [
+        Point(_when(at), float(d["value"]), _finite(d.get("threshold")), bool(d["retrain"])) for at, _, d in evaluations
+    ]
+    trigger = evaluations[-1][2]["trigger"] if evaluations else "trigger metric"
+    body = (
+        f"<h2>Deployments</h2>{deployments_table(platform, model_id)}"
+        f"<h2>{escape(metric)} across builds</h2>"
+        + chart(gate_points, title=f"{metric} per build", marked_as="deployed", unmarked_as="not deployed")
+        + f"<h2>{escape(trigger)} over time</h2>"
+        + chart(
+            trigger_points, title=f"{trigger} per evaluation", marked_as="retrain started", unmarked_as="no retrain"
+        )
+    )
+    return page(f"Model {model_id}", body, prefix)
+
+
+def _finite(value: object) -> float | None:
+    number = float(value) if isinstance(value, (int, float)) else None
+    return number if number is not None and abs(number) != float("inf") else None
+
+
+def _metrics(raw: str) -> str:
+    return ", ".join(f"{k} = {v:.4g}" for k, v in sorted(json.loads(raw or "{}").items()))

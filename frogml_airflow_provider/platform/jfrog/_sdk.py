@@ -1,0 +1,117 @@
+"""The frogml SDK and grpc, imported on first use only, from a HOME the SDK can write to.
+
+Nothing here runs at import: DAG parsing imports the provider, and the SDK costs ~1 s and ~630
+modules. Importing any ``frogml`` module runs ``frogml/__init__``, which creates
+``$HOME/.frogml`` (``os.makedirs`` in ``frogml.storage.logging._log_config``) and derives its log
+and config paths from HOME (``os.path.expanduser("~")``, ``Path.home()``) *at import*. On a worker
+whose HOME is read-only, or not a directory, that import raises; so before the first import a
+HOME that cannot hold ``.frogml`` is replaced, for this process, by a private temporary folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import tempfile
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+from frogml_airflow_provider.platform.base import PlatformError
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "install airflow-provider-frogml[frogml]"
+
+# Short name -> module. Every module is already loaded by ``frogml/__init__`` (it imports all the
+# clients), so importing them all costs nothing more than the first one.
+_MODULES = {
+    "grpc": "grpc",
+    "wrappers": "google.protobuf.wrappers_pb2",
+    "build_v1": "frogml._proto.qwak.build.v1.build_pb2",
+    "build_api": "frogml._proto.qwak.build.v1.build_api_pb2",
+    "build_api_grpc": "frogml._proto.qwak.build.v1.build_api_pb2_grpc",
+    "builds": "frogml._proto.qwak.builds.build_pb2",
+    "orchestrator": "frogml._proto.qwak.builds.builds_orchestrator_service_pb2",
+    "orchestrator_grpc": "frogml._proto.qwak.builds.builds_orchestrator_service_pb2_grpc",
+    "models": "frogml._proto.qwak.models.models_pb2",
+    "models_grpc": "frogml._proto.qwak.models.models_pb2_grpc",
+    "deployment": "frogml._proto.qwak.deployment.deployment_pb2",
+    "deployment_service": "frogml._proto.qwak.deployment.deployment_service_pb2",
+    "deployment_grpc": "frogml._proto.qwak.deployment.deployment_service_pb2_grpc",
+    "resources": "frogml._proto.qwak.user_application.common.v0.resources_pb2",
+    "auto_scaling": "frogml._proto.qwak.auto_scaling.v1.auto_scaling_pb2",
+    "ecosystem_service": "frogml._proto.qwak.ecosystem.v0.ecosystem_runtime_service_pb2",
+    "ecosystem_grpc": "frogml._proto.qwak.ecosystem.v0.ecosystem_runtime_service_pb2_grpc",
+    "logs": "frogml._proto.qwak.logging.log_reader_service_pb2",
+    "logs_grpc": "frogml._proto.qwak.logging.log_reader_service_pb2_grpc",
+    "log_source": "frogml._proto.qwak.logging.log_source_pb2",
+    "analytics": "frogml._proto.qwak.analytics.analytics_pb2",
+    "analytics_service": "frogml._proto.qwak.analytics.analytics_service_pb2",
+    "analytics_grpc": "frogml._proto.qwak.analytics.analytics_service_pb2_grpc",
+    "discovery": "frogml._proto.qwak.service_discovery.service_discovery_location_service_pb2",
+    "discovery_grpc": "frogml._proto.qwak.service_discovery.service_discovery_location_service_pb2_grpc",
+    # The CLI's own build configuration and RemoteBuildSpec mapping, so a build request carries
+    # exactly what ``frogml models build`` sends.
+    "build_config": "frogml.core.inner.build_config.build_config_v1",
+    "build_request": "frogml.core.clients.build_orchestrator.build_model_request_getter",
+}
+
+_lock = threading.Lock()
+_loaded: SimpleNamespace | None = None
+
+
+def load() -> Any:
+    """The SDK's modules as attributes (``sdk.grpc``, ``sdk.build_api``...), imported once.
+
+    Raises ``PlatformError`` saying what to install when the SDK (or grpc) is missing.
+    """
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    with _lock:
+        if _loaded is None:
+            ensure_writable_home()
+            modules: dict[str, Any] = {}
+            for short, name in _MODULES.items():
+                try:
+                    modules[short] = importlib.import_module(name)
+                except ImportError as error:
+                    raise PlatformError(
+                        f"the JFrog ML backend needs the frogml SDK, which could not be imported ({error}); "
+                        f"{INSTALL_HINT}"
+                    ) from None
+            _loaded = SimpleNamespace(**modules)
+    return _loaded
+
+
+def home_is_usable(home: str) -> bool:
+    """True when ``home/.frogml`` exists (or can be created) and can be written to."""
+    folder = os.path.join(home, ".frogml")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    return os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)
+
+
+def ensure_writable_home() -> str | None:
+    """Point HOME at a private temporary folder when the SDK could not write under it.
+
+    For the whole process, not just the import: the SDK resolves paths under HOME at import and
+    again lazily (its logger, its config file), and they must agree. Returns the new HOME, or
+    None when the current one is fine.
+    """
+    home = os.path.expanduser("~")
+    if home_is_usable(home):
+        return None
+    replacement = tempfile.mkdtemp(prefix="frogml-home-")
+    os.environ["HOME"] = replacement
+    log.warning(
+        "HOME (%s) cannot hold the frogml SDK's .frogml folder (read-only or not a directory); "
+        "using %s as HOME for this process",
+        home,
+        replacement,
+    )
+    return replacement

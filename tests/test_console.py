@@ -1,0 +1,58 @@
+"""The local platform console: its pages over a real platform state, its charts, its plugin."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from frogml_airflow_provider.console.app import create_app
+from frogml_airflow_provider.console.charts import Point, chart
+from frogml_airflow_provider.platform.base import BuildRequest
+from frogml_airflow_provider.platform.local.platform import LocalPlatform
+from tests.platform.test_local_platform import spec, wait_build, wait_serving
+
+
+def test_pages_show_builds_metrics_logs_deployments_and_charts(local_platform: LocalPlatform, make_repo) -> None:
+    repo = make_repo()
+    done = wait_build(
+        local_platform,
+        local_platform.submit_build(BuildRequest("tiny-model", spec(repo, env_vars=["METRIC_F1_SCORE=0.9"]), "run-1")),
+    )
+    local_platform.deploy("tiny-model", done.build_id, {})
+    serving = wait_serving(local_platform, "tiny-model")
+    local_platform.record_decision(
+        "gate", "tiny-model", done.build_id, {"metric": "f1_score", "value": 0.9, "threshold": 0.8, "passed": True}
+    )
+    local_platform.record_decision(
+        "gate", "tiny-model", "b-2", {"metric": "f1_score", "value": 0.7, "threshold": 0.8, "passed": False}
+    )
+    local_platform.record_decision(
+        "trigger", "tiny-model", "dag", {"trigger": "error_rate", "value": 0.4, "threshold": 0.25, "retrain": True}
+    )
+    client = TestClient(create_app(lambda: local_platform))
+
+    index = client.get("/").text
+    assert done.build_id in index and "f1_score = 0.9" in index and serving.endpoint in index
+    build = client.get(f"/builds/{done.build_id}").text
+    assert "SUCCESSFUL" in build and "BUILD SUCCESSFUL" in build  # the log's tail
+    model = client.get("/models/tiny-model").text
+    assert model.count("<svg") == 2 and "f1_score per build" in model and "error_rate per evaluation" in model
+    assert len(re.findall(r'class="marked"', model)) == 2 and len(re.findall(r'class="unmarked"', model)) == 1
+    assert client.get("/builds/nope").status_code == 404
+
+
+def test_a_chart_places_values_against_the_threshold() -> None:
+    svg = chart([Point("a", 1.0, 2.0, False), Point("b", 3.0, 2.0, True)], title="m", marked_as="yes", unmarked_as="no")
+    assert svg.count("<circle") == 2 and svg.count('class="threshold"') == 2
+    (high, low) = re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)
+    assert float(high) > float(low)  # SVG y grows downwards: the larger value sits higher
+    assert "nothing recorded yet" in chart([], title="m", marked_as="", unmarked_as="")
+
+
+def test_the_plugin_mounts_the_console() -> None:
+    from frogml_airflow_provider.plugins import FrogMLPlugin
+
+    (app,) = FrogMLPlugin.fastapi_apps
+    assert app["url_prefix"] == "/frogml"
+    assert FrogMLPlugin.external_views[0]["href"] == "/frogml/"
