@@ -101,6 +101,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "10",
                         "default": "5",
                     },
+                    "trigger_initial_delay": {
+                        "description": "Seconds a deferred build or deployment waits before its first status "
+                        "check (the operator checked just before deferring).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "10",
+                        "default": "10",
+                    },
                     "local_state_dir": {
                         "description": "Where the local embedded platform keeps builds, deployments and "
                         "analytics when the frogml connection does not say (extra.state_dir). "

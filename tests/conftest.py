@@ -20,6 +20,7 @@ os.environ["AIRFLOW_HOME"] = str(_HOME)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_HOME / "dags")
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
+os.environ["AIRFLOW__FROGML__TRIGGER_INITIAL_DELAY"] = "0"  # the browser test sets its own
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "dags_examples"

@@ -21,6 +21,13 @@ def poll_interval(given: float | None) -> float:
     return conf.getfloat("frogml", "poll_interval", fallback=5.0)
 
 
+def trigger_initial_delay() -> float:
+    """Seconds a trigger waits before its first check (``[frogml] trigger_initial_delay``)."""
+    from airflow.configuration import conf
+
+    return conf.getfloat("frogml", "trigger_initial_delay", fallback=10.0)
+
+
 def run_key(context: Context) -> str:
     """What makes a build 'this run's build': one per DAG run and task, across retries."""
     ti = context["ti"]

@@ -9,7 +9,12 @@ from typing import Any
 
 from airflow.sdk import Context
 
-from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, run_key
+from frogml_airflow_provider.operators._base import (
+    FrogMLBaseOperator,
+    poll_interval,
+    run_key,
+    trigger_initial_delay,
+)
 from frogml_airflow_provider.operators.links import FrogMLBuildLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
@@ -76,6 +81,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
                 build_id=build.build_id,
                 deadline=deadline,
                 poll_interval=poll_interval(self.poll_interval),
+                initial_delay=trigger_initial_delay(),
             ),
             method_name="execute_complete",
             # A safety net only: the trigger reports the deadline itself, so the build gets cancelled.

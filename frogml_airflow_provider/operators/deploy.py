@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow.sdk import Context
 
-from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval
+from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, trigger_initial_delay
 from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.plan import BUILD
 from frogml_airflow_provider.platform.base import DeploymentState, PlatformError
@@ -66,6 +66,7 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
                 build_id=build_id,
                 deadline=deadline,
                 poll_interval=poll_interval(self.poll_interval),
+                initial_delay=trigger_initial_delay(),
             ),
             method_name="execute_complete",
             timeout=self.deploy_timeout + timedelta(minutes=5),

@@ -21,14 +21,25 @@ MAX_CONSECUTIVE_ERRORS = 3
 class FrogMLPollingTrigger(BaseTrigger):
     """Polls ``check`` every ``poll_interval`` seconds until it returns an event or the deadline passes."""
 
-    def __init__(self, *, platform: dict[str, Any], deadline: float, poll_interval: float = 10.0) -> None:
+    def __init__(
+        self, *, platform: dict[str, Any], deadline: float, poll_interval: float = 10.0, initial_delay: float = 0.0
+    ) -> None:
         super().__init__()
         self.platform = platform
         self.deadline = deadline
         self.poll_interval = poll_interval
+        # The operator checked just before deferring. Resuming it again within seconds races the
+        # scheduler's handling of the deferral (Airflow 3.3 then fails the task as "changed
+        # externally"), so the first check waits this long.
+        self.initial_delay = initial_delay
 
     def _kwargs(self) -> dict[str, Any]:
-        return {"platform": self.platform, "deadline": self.deadline, "poll_interval": self.poll_interval}
+        return {
+            "platform": self.platform,
+            "deadline": self.deadline,
+            "poll_interval": self.poll_interval,
+            "initial_delay": self.initial_delay,
+        }
 
     def check(self, platform: Platform) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """(final event or None to keep waiting, the latest state as an event payload)."""
@@ -39,6 +50,7 @@ class FrogMLPollingTrigger(BaseTrigger):
 
         platform = platform_from_locator(self.platform)
         errors = 0
+        await asyncio.sleep(max(0.0, min(self.initial_delay, self.deadline - time.time())))
         while True:
             try:
                 final, latest = await asyncio.to_thread(self.check, platform)
