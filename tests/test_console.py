@@ -56,3 +56,26 @@ def test_the_plugin_mounts_the_console() -> None:
     (app,) = FrogMLPlugin.fastapi_apps
     assert app["url_prefix"] == "/frogml"
     assert FrogMLPlugin.external_views[0]["href"] == "/frogml/"
+
+
+def test_extra_links_open_the_console_or_the_jfrog_ui(monkeypatch) -> None:
+    import json
+
+    from frogml_airflow_provider.operators import links
+    from frogml_airflow_provider.operators.build import FrogMLBuildOperator
+
+    monkeypatch.setattr(
+        links.XCom, "get_value", staticmethod(lambda *, ti_key, key: "b-7" if key == "build_id" else None)
+    )
+    operator = FrogMLBuildOperator(task_id="build", model_id="churn model", build_spec={})
+    monkeypatch.delenv("AIRFLOW_CONN_FROGML_DEFAULT", raising=False)
+    assert links.FrogMLBuildLink().get_link(operator, ti_key=None) == "/frogml/builds/b-7"
+    assert links.FrogMLModelLink().get_link(operator, ti_key=None) == "/frogml/models/churn%20model"
+
+    jfrog = FrogMLBuildOperator(task_id="build", model_id="churn", build_spec={})
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FROGML_DEFAULT",
+        json.dumps({"conn_type": "frogml", "host": "https://acme.jfrog.io/", "password": "t0k3n"}),
+    )
+    assert links.FrogMLBuildLink().get_link(jfrog, ti_key=None) == "https://acme.jfrog.io/ui/ml/models/churn/build/b-7"
+    assert links.FrogMLModelLink().get_link(jfrog, ti_key=None) == "https://acme.jfrog.io/ui/ml/models/churn"

@@ -130,6 +130,8 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         uri = str(self.build_spec.get("git_uri") or "")
         if not name:
             return None
+        if self.hook.locator.get("kind") != "local":
+            return None  # JFrog ML resolves the name in its own secret manager; only the name is sent
         if not uri.lower().startswith(("http://", "https://")):
             self.log.info("git_access_token_secret %r is not needed for %s; not resolving it", name, uri.split("#")[0])
             return None

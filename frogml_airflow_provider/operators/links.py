@@ -1,6 +1,8 @@
 """Operator extra links: from a task to its build, or to its model's deployments and charts.
 
-On the local platform they open the console the provider's plugin serves under ``/frogml``.
+On the local platform they open the console the provider's plugin serves under ``/frogml``; on
+JFrog ML, the platform's own pages (``<JFrog URL>/ui/ml/models/<model>/build/<build>``, the
+address the frogml SDK prints for a build).
 """
 
 from __future__ import annotations
@@ -12,6 +14,14 @@ from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
 
 
+def _jfrog_ui(operator: Any) -> str | None:
+    """The JFrog ML UI root when the operator's connection points at JFrog ML, else None."""
+    locator = operator.hook.locator
+    if locator.get("kind") != "jfrog":
+        return None
+    return f"{str(locator.get('url') or '').rstrip('/')}/ui/ml"
+
+
 class FrogMLBuildLink(BaseOperatorLink):
     """The build this task started (its metrics and log)."""
 
@@ -19,7 +29,12 @@ class FrogMLBuildLink(BaseOperatorLink):
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
         build_id = XCom.get_value(ti_key=ti_key, key="build_id")
-        return f"/frogml/builds/{quote(str(build_id))}" if build_id else ""
+        if not build_id:
+            return ""
+        ui = _jfrog_ui(operator)
+        if ui:
+            return f"{ui}/models/{quote(str(operator.model_id))}/build/{quote(str(build_id))}"
+        return f"/frogml/builds/{quote(str(build_id))}"
 
 
 class FrogMLModelLink(BaseOperatorLink):
@@ -28,4 +43,5 @@ class FrogMLModelLink(BaseOperatorLink):
     name = "JFrog ML model"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        return f"/frogml/models/{quote(str(operator.model_id))}"
+        ui = _jfrog_ui(operator)
+        return f"{ui or '/frogml'}/models/{quote(str(operator.model_id))}"

@@ -13,4 +13,8 @@ def platform_from_locator(locator: dict[str, Any]) -> Platform:
         from frogml_airflow_provider.platform.local.platform import LocalPlatform
 
         return LocalPlatform(locator["state_dir"])
-    raise PlatformError(f"unknown platform {kind!r}: the JFrog ML backend is not available in this version")
+    if kind == "jfrog":
+        from frogml_airflow_provider.platform.jfrog import JFrogMLPlatform
+
+        return JFrogMLPlatform(conn_id=locator.get("conn_id") or "frogml_default", url=locator.get("url") or "")
+    raise PlatformError(f"unknown platform {kind!r} in locator {sorted(locator)}: expected 'local' or 'jfrog'")

@@ -6,15 +6,21 @@ modules. Importing any ``frogml`` module runs ``frogml/__init__``, which creates
 and config paths from HOME (``os.path.expanduser("~")``, ``Path.home()``) *at import*. On a worker
 whose HOME is read-only, or not a directory, that import raises; so before the first import a
 HOME that cannot hold ``.frogml`` is replaced, for this process, by a private temporary folder.
+The import would also reconfigure logging (closing the process's handlers): ``load`` asks the
+SDK not to (its ``IS_LOGGER_SHADED`` switch).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import tempfile
 import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +29,7 @@ from frogml_airflow_provider.platform.base import PlatformError
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "install airflow-provider-frogml[frogml]"
+SHADED = "IS_LOGGER_SHADED"
 
 # Short name -> module. Every module is already loaded by ``frogml/__init__`` (it imports all the
 # clients), so importing them all costs nothing more than the first one.
@@ -56,6 +63,9 @@ _MODULES = {
     # exactly what ``frogml models build`` sends.
     "build_config": "frogml.core.inner.build_config.build_config_v1",
     "build_request": "frogml.core.clients.build_orchestrator.build_model_request_getter",
+    # The tenant id the control plane expects next to the token, looked up as the SDK does it.
+    "auth": "frogml.core.inner.tool.auth",
+    "auth_models": "frogml.storage.authentication.models",
 }
 
 _lock = threading.Lock()
@@ -72,28 +82,56 @@ def load() -> Any:
         return _loaded
     with _lock:
         if _loaded is None:
+            _require("frogml")
+            _require("grpc")
             ensure_writable_home()
             modules: dict[str, Any] = {}
-            for short, name in _MODULES.items():
-                try:
-                    modules[short] = importlib.import_module(name)
-                except ImportError as error:
-                    raise PlatformError(
-                        f"the JFrog ML backend needs the frogml SDK, which could not be imported ({error}); "
-                        f"{INSTALL_HINT}"
-                    ) from None
+            with warnings.catch_warnings(), _logging_left_alone():
+                warnings.simplefilter("ignore")  # the SDK's import-time warnings are not the task's concern
+                for short, name in _MODULES.items():
+                    try:
+                        modules[short] = importlib.import_module(name)
+                    except ImportError as error:
+                        raise PlatformError(
+                            f"the JFrog ML backend needs the frogml SDK, which could not be imported ({error}); "
+                            f"{INSTALL_HINT}"
+                        ) from None
             _loaded = SimpleNamespace(**modules)
     return _loaded
 
 
-def home_is_usable(home: str) -> bool:
-    """True when ``home/.frogml`` exists (or can be created) and can be written to."""
-    folder = os.path.join(home, ".frogml")
+@contextmanager
+def _logging_left_alone() -> Iterator[None]:
+    """While the SDK is imported, its ``IS_LOGGER_SHADED`` switch is on: otherwise its import runs
+    ``logging.config.dictConfig``, which closes every logging handler of the process (a task's,
+    the triggerer's). The SDK reads it only then; it is put back after, for child processes."""
+    previous = os.environ.get(SHADED)
+    os.environ[SHADED] = previous or "1"
     try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(SHADED, None)
+
+
+def _require(package: str) -> None:
+    """Fail before touching HOME when the SDK is not installed at all."""
+    try:
+        found = importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise PlatformError(f"the JFrog ML backend needs the frogml SDK ({package!r} is not installed); {INSTALL_HINT}")
+
+
+def home_is_usable(home: str) -> bool:
+    """True when the SDK can create (or write to) ``home/.frogml``; checked without writing."""
+    folder = os.path.join(home, ".frogml")
+    if os.path.isdir(folder):
+        return os.access(folder, os.W_OK | os.X_OK)
+    if os.path.lexists(folder):
         return False
-    return os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)
+    return os.path.isdir(home) and os.access(home, os.W_OK | os.X_OK)
 
 
 def ensure_writable_home() -> str | None:
