@@ -1,11 +1,17 @@
-"""``frogml-airflow``: set up a DAGs folder for automations, check automation files, export them.
+"""``frogml-airflow``: set up a DAGs folder for automations, check automation files, export them,
+and manage them on JFrog ML.
 
     frogml-airflow init DAGS_FOLDER     the loader DAG file + an automations/ folder beside it
     frogml-airflow validate PATH        every problem of every automation file, in one pass
     frogml-airflow export PATH --format json|python --out DIR
                                         each automation in JFrog ML's own form, secrets left out
+    frogml-airflow register PATH [--dry-run] [--yes]
+                                        create or update each automation on JFrog ML, all or nothing
+    frogml-airflow list [--json] | pause NAME... | resume NAME... | run NAME... | executions NAME
+                                        the automations on JFrog ML (the frogml connection)
 
-Fast on purpose: no command imports Airflow or the frogml SDK.
+Fast on purpose: init, validate and export import neither Airflow nor the frogml SDK; the JFrog
+ML commands import them when they run (the SDK is the ``[frogml]`` extra).
 """
 
 from __future__ import annotations
@@ -51,12 +57,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="write webhook URLs and header values as given, instead of FROGML_SECRET_* references",
     )
+    _add_management_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in _MANAGEMENT_COMMANDS:
+        return _manage(args)
     if args.command == "init":
         return _init(args.dags_folder, force=args.force)
     if args.command == "export":
         return _export(args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets)
     return _validate(args.path, as_json=args.json)
+
+
+_MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions")
+
+
+def _add_management_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument(
+        "--conn-id",
+        default="frogml_default",
+        help="the Airflow connection (type frogml): host = JFrog URL, password = access token; "
+        "without it, JF_URL and JF_ACCESS_TOKEN. Default: frogml_default",
+    )
+    register = commands.add_parser(
+        "register",
+        parents=[connection],
+        help="create or update each automation on JFrog ML; all or nothing, nothing written if any is invalid",
+    )
+    register.add_argument("path", type=Path)
+    register.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
+    register.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    listing = commands.add_parser("list", parents=[connection], help="the automations on JFrog ML, secrets never shown")
+    listing.add_argument("--json", action="store_true", help="machine-readable output, specs with secrets hidden")
+    for name, help_text in (
+        ("pause", "stop an automation's trigger (ToggleAutomationActivity)"),
+        ("resume", "turn an automation's trigger back on"),
+        ("run", "run an automation now, whatever its trigger"),
+    ):
+        command = commands.add_parser(name, parents=[connection], help=help_text)
+        command.add_argument("names", nargs="+", metavar="NAME")
+    history = commands.add_parser("executions", parents=[connection], help="an automation's executions, newest first")
+    history.add_argument("name", metavar="NAME")
+    history.add_argument("--limit", type=int, default=20, help="show at most this many (0: all). Default: 20")
+    history.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _manage(args: argparse.Namespace) -> int:
+    """The JFrog ML commands (frogml_airflow_provider.management), imported only when one runs."""
+    if args.command == "register":
+        from frogml_airflow_provider.management.register import register
+
+        return register(args.path, conn_id=args.conn_id, dry_run=args.dry_run, yes=args.yes)
+    from frogml_airflow_provider.management import commands
+
+    if args.command == "list":
+        return commands.run_command(lambda: commands.list_automations(args.conn_id, as_json=args.json))
+    if args.command in ("pause", "resume"):
+        active = args.command == "resume"
+        return commands.run_command(lambda: commands.set_active(args.conn_id, args.names, active=active))
+    if args.command == "run":
+        return commands.run_command(lambda: commands.run_now(args.conn_id, args.names))
+    return commands.run_command(
+        lambda: commands.executions(args.conn_id, args.name, limit=args.limit, as_json=args.json)
+    )
 
 
 def _init(dags_folder: Path, *, force: bool) -> int:
