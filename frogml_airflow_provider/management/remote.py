@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from frogml_airflow_provider.errors import FrogMLProviderError
+from frogml_airflow_provider.platform.base import PlatformError
+from frogml_airflow_provider.platform.jfrog._rpc import status_details, status_name
 
 INSTALL_HINT = "pip install 'airflow-provider-frogml[frogml]'"
 DEFAULT_CONN_ID = "frogml_default"
@@ -73,21 +75,17 @@ def load_sdk() -> Any:
     global _sdk
     with _lock:
         if _sdk is None:
-            modules: dict[str, Any] = {}
-            for short, name in _MODULES.items():
-                try:
-                    modules[short] = importlib.import_module(name)
-                except ImportError as error:
-                    raise SetupError(
-                        f"this command talks to JFrog ML through the frogml SDK, which is not installed "
-                        f"(cannot import {error.name or name}); install it with: {INSTALL_HINT}"
-                    ) from None
-                except Exception as error:  # noqa: BLE001 - e.g. a HOME where the SDK cannot write ~/.frogml
-                    raise SetupError(
-                        f"the frogml SDK failed to import ({type(error).__name__}: {error}); it writes to "
-                        "~/.frogml when imported: check that HOME is a writable folder"
-                    ) from None
-            _sdk = SimpleNamespace(**modules)
+            from frogml_airflow_provider.platform.jfrog._sdk import import_modules
+
+            try:  # the backend's import: a writable HOME for ~/.frogml, logging left alone
+                _sdk = import_modules(_MODULES)
+            except PlatformError:
+                raise SetupError(
+                    f"this command talks to JFrog ML through the frogml SDK, which is not installed; "
+                    f"install it with: {INSTALL_HINT}"
+                ) from None
+            except Exception as error:  # noqa: BLE001 - any other failure of the SDK's import
+                raise SetupError(f"the frogml SDK failed to import ({type(error).__name__}: {error})") from None
         return _sdk
 
 
@@ -228,8 +226,8 @@ class AutomationsApi:
         try:
             return method(request, metadata=self.endpoint.metadata or None, timeout=self._timeout)
         except self.sdk.grpc.RpcError as error:
-            code = _code(error)
-            details = scrub(_details(error), [self.endpoint.secret, *self.secrets]).strip() or "no details"
+            code = status_name(error)
+            details = scrub(status_details(error), [self.endpoint.secret, *self.secrets]).strip() or "no details"
             raise RemoteCallError(
                 f"JFrog ML {rpc} for {about} failed ({code}): {details}. {self._advice(code)}", rpc=rpc, code=code
             ) from None
@@ -245,17 +243,3 @@ class AutomationsApi:
         if code in ("INVALID_ARGUMENT", "FAILED_PRECONDITION", "ALREADY_EXISTS"):
             return "The platform rejected the request: check the automation's definition"
         return "This is an error of the JFrog ML platform"
-
-
-def _code(error: Any) -> str:
-    try:
-        return str(error.code().name)
-    except Exception:  # noqa: BLE001 - not a call error: no status to show
-        return "UNKNOWN"
-
-
-def _details(error: Any) -> str:
-    try:
-        return str(error.details() or "")
-    except Exception:  # noqa: BLE001
-        return str(error)

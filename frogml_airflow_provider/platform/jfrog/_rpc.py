@@ -97,9 +97,9 @@ class Caller:
             try:
                 return method(request, metadata=self._metadata, timeout=timeout or self._timeout)
             except self._grpc.RpcError as error:
-                code = _code_name(error)
+                code = status_name(error)
                 if code not in retry_on or attempt == self._tries:
-                    raise self.error(rpc, about, code, _details(error), attempts=attempt) from None
+                    raise self.error(rpc, about, code, status_details(error), attempts=attempt) from None
                 log.warning(
                     "JFrog ML %s for %s: %s (try %d of %d); retrying in %.1f s",
                     rpc,
@@ -159,14 +159,14 @@ class Caller:
         return text.replace(self._secret, "***") if self._secret else text
 
 
-def _code_name(error: Any) -> str:
+def status_name(error: Any) -> str:
     try:
         return str(error.code().name)
     except Exception:  # noqa: BLE001 - not a call error (e.g. raised by an interceptor): say so
         return "UNKNOWN"
 
 
-def _details(error: Any) -> str:
+def status_details(error: Any) -> str:
     try:
         return str(error.details() or "")
     except Exception:  # noqa: BLE001

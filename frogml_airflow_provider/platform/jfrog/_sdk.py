@@ -82,22 +82,29 @@ def load() -> Any:
         return _loaded
     with _lock:
         if _loaded is None:
-            _require("frogml")
-            _require("grpc")
-            ensure_writable_home()
-            modules: dict[str, Any] = {}
-            with warnings.catch_warnings(), _logging_left_alone():
-                warnings.simplefilter("ignore")  # the SDK's import-time warnings are not the task's concern
-                for short, name in _MODULES.items():
-                    try:
-                        modules[short] = importlib.import_module(name)
-                    except ImportError as error:
-                        raise PlatformError(
-                            f"the JFrog ML backend needs the frogml SDK, which could not be imported ({error}); "
-                            f"{INSTALL_HINT}"
-                        ) from None
-            _loaded = SimpleNamespace(**modules)
+            _loaded = import_modules(_MODULES)
     return _loaded
+
+
+def import_modules(names: dict[str, str]) -> SimpleNamespace:
+    """Import ``{short: module}`` of the SDK safely: a writable HOME, logging left alone.
+
+    Raises ``PlatformError`` saying what to install when the SDK (or grpc) is missing.
+    """
+    _require("frogml")
+    _require("grpc")
+    ensure_writable_home()
+    modules: dict[str, Any] = {}
+    with warnings.catch_warnings(), _logging_left_alone():
+        warnings.simplefilter("ignore")  # the SDK's import-time warnings are not the task's concern
+        for short, name in names.items():
+            try:
+                modules[short] = importlib.import_module(name)
+            except ImportError as error:
+                raise PlatformError(
+                    f"the JFrog ML backend needs the frogml SDK, which could not be imported ({error}); {INSTALL_HINT}"
+                ) from None
+    return SimpleNamespace(**modules)
 
 
 @contextmanager
