@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/_env.sh" local
 PORT=8080
 [ "${1:-}" = "--port" ] && PORT="$2"
+RECEIVER_PORT="${RECEIVER_PORT:-$((PORT + 1))}"
 DEMO="$ROOT/.demo"
 mkdir -p "$DEMO"
 export AIRFLOW_HOME="$DEMO/airflow"
@@ -15,6 +16,8 @@ export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10
 export AIRFLOW__API__PORT="$PORT"
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$PORT/execution/"
 export PYTHONWARNINGS=ignore
+# Notifications of the demo's automations go to a local receiver that prints them.
+export FROGML_DEMO_WEBHOOK_URL="http://127.0.0.1:$RECEIVER_PORT/notify"
 
 frogml-airflow validate "$AIRFLOW__CORE__DAGS_FOLDER/automations"
 airflow db migrate >/dev/null
@@ -38,12 +41,18 @@ fi
       password=$(python -c 'import json,sys; print(next(iter(json.load(open(sys.argv[1])).values())))' \
         "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" 2>/dev/null || echo "see $AIRFLOW_HOME")
       printf '\n==> Airflow is up: http://127.0.0.1:%s  (login: admin / %s)\n\n' "$PORT" "$password"
+      [ "${FROGML_DEMO_WALKTHROUGH:-1}" = 1 ] && \
+        python "$ROOT/scripts/demo_walkthrough.py" "http://127.0.0.1:$PORT" "$password" "$AIRFLOW_HOME/frogml-local"
       exit 0
     fi
     sleep 1
   done
 ) &
+python -m frogml_airflow_provider.platform.local.receiver --port "$RECEIVER_PORT" &
+receiver_pid=$!
+
 stop_model_servers() {
+  kill "$receiver_pid" 2>/dev/null || true
   # The local platform's model servers outlive Airflow's processes on purpose; not the demo's.
   python -c 'import sys; from frogml_airflow_provider.platform.local.platform import LocalPlatform as P; P(sys.argv[1]).shutdown()' \
     "$AIRFLOW_HOME/frogml-local" || true

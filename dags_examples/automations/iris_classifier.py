@@ -5,6 +5,7 @@ import os
 
 from frogml.core.automations import (
     Automation,
+    CustomWebhook,
     BuildMetric,
     BuildSpecifications,
     DeploymentSpecifications,
@@ -15,6 +16,7 @@ from frogml.core.automations import (
 
 AIRFLOW_HOME = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
 SAMPLE_REPO = os.environ.get("FROGML_SAMPLE_MODEL_REPO") or os.path.join(AIRFLOW_HOME, "sample-model.git")
+DEMO_WEBHOOK = os.environ.get("FROGML_DEMO_WEBHOOK_URL")  # the demo's local receiver, when it runs
 
 iris_automation = Automation(
     name="retrain_iris_classifier",
@@ -26,4 +28,6 @@ iris_automation = Automation(
         deployment_condition=BuildMetric(metric_name="f1_score", direction=ThresholdDirection.ABOVE, threshold="0.8"),
         deployment_spec=DeploymentSpecifications(number_of_pods=1, variation_name="default"),
     ),
+    on_success=CustomWebhook(url=DEMO_WEBHOOK, http_method="POST", data={"from": "airflow"}) if DEMO_WEBHOOK else None,
+    on_error=CustomWebhook(url=DEMO_WEBHOOK, http_method="POST", data={"from": "airflow"}) if DEMO_WEBHOOK else None,
 )

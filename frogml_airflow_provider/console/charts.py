@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH, HEIGHT, PAD = 640, 220, 40
+WIDTH, HEIGHT, PAD, LEFT = 640, 220, 40, 64  # LEFT leaves room for the axis labels
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def chart(points: Sequence[Point], *, title: str, marked_as: str, unmarked_as: s
     low, high = low - span * 0.1, high + span * 0.1
 
     def x(i: int) -> float:
-        return PAD + (WIDTH - 2 * PAD) * (i / max(1, len(points) - 1))
+        return LEFT + (WIDTH - LEFT - PAD) * (i / max(1, len(points) - 1))
 
     def y(v: float) -> float:
         return HEIGHT - PAD - (HEIGHT - 2 * PAD) * (v - low) / (high - low)
@@ -38,12 +38,10 @@ def chart(points: Sequence[Point], *, title: str, marked_as: str, unmarked_as: s
     steps = []
     for i, p in enumerate(points):
         if p.threshold is not None:
-            left, right = (
-                x(i) - (WIDTH - 2 * PAD) / max(1, len(points) - 1) / 2,
-                x(i) + (WIDTH - 2 * PAD) / max(1, len(points) - 1) / 2,
-            )
+            half_step = (WIDTH - LEFT - PAD) / max(1, len(points) - 1) / 2
+            left, right = x(i) - half_step, x(i) + half_step
             steps.append(
-                f'<line x1="{max(PAD, left):.1f}" x2="{min(WIDTH - PAD, right):.1f}" y1="{y(p.threshold):.1f}"'
+                f'<line x1="{max(LEFT, left):.1f}" x2="{min(WIDTH - PAD, right):.1f}" y1="{y(p.threshold):.1f}"'
                 f' y2="{y(p.threshold):.1f}" class="threshold"/>'
             )
     dots = "".join(
@@ -54,11 +52,11 @@ def chart(points: Sequence[Point], *, title: str, marked_as: str, unmarked_as: s
         for i, p in enumerate(points)
     )
     axis = (
-        f'<text x="4" y="{y(high - span * 0.1) + 4:.1f}" class="axis">{high - span * 0.1:g}</text>'
-        f'<text x="4" y="{y(low + span * 0.1) + 4:.1f}" class="axis">{low + span * 0.1:g}</text>'
+        f'<text x="4" y="{y(high - span * 0.1) + 4:.1f}" class="axis">{high - span * 0.1:.3g}</text>'
+        f'<text x="4" y="{y(low + span * 0.1) + 4:.1f}" class="axis">{low + span * 0.1:.3g}</text>'
     )
     legend = (
-        f'<text x="{PAD}" y="16" class="legend">{escape(title)} — '
+        f'<text x="{LEFT}" y="16" class="legend">{escape(title)} — '
         f'<tspan class="marked-text">● {escape(marked_as)}</tspan> '
         f'<tspan class="unmarked-text">● {escape(unmarked_as)}</tspan> '
         f'<tspan class="threshold-text">– – threshold</tspan></text>'

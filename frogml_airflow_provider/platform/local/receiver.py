@@ -1,0 +1,91 @@
+"""A local webhook receiver, for watching an automation's notifications arrive (the demo's).
+
+    python -m frogml_airflow_provider.platform.local.receiver --port 8799
+
+Every request to it is printed as one line (method, path, status, automation, build) and kept;
+``GET /`` lists what arrived. Binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+import urllib.parse
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class Receiver:
+    def __init__(self, port: int = 0) -> None:
+        self.received: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                url = urllib.parse.urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                fields: dict[str, Any] = dict(urllib.parse.parse_qsl(url.query))
+                try:
+                    fields.update(json.loads(body) if body else {})
+                except ValueError:
+                    fields["body"] = body.decode(errors="replace")
+                owner.add({"at": time.strftime("%H:%M:%S"), "method": self.command, "path": url.path, **fields})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                if self.path in ("/", "/favicon.ico"):
+                    self._page()
+                else:
+                    self._record()
+
+            do_POST = do_PUT = do_PATCH = do_DELETE = _record
+
+            def _page(self) -> None:
+                rows = "".join(f"<tr><td>{escape(str(item))}</td></tr>" for item in reversed(owner.snapshot()))
+                data = (f"<html><body><h1>Notifications received</h1><table>{rows}</table></body></html>").encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def add(self, item: dict[str, Any]) -> None:
+        with self._lock:
+            self.received.append(item)
+        summary = ", ".join(f"{k}={item[k]}" for k in ("automation", "status", "build_id") if k in item)
+        print(
+            f"[notification {item['at']}] {item['method']} {item['path']} {summary or item.get('text', '')}", flush=True
+        )
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.received)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8799)
+    args = parser.parse_args(argv)
+    receiver = Receiver(args.port)
+    print(f"receiving notifications on {receiver.url}/ (GET / lists them)", flush=True)
+    try:
+        receiver.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

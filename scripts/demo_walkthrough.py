@@ -1,0 +1,63 @@
+"""The demo's guided run, once Airflow answers: train and deploy the sample model, call it, then
+make its error rate cross the threshold so that a metric-triggered retrain starts.
+
+    python scripts/demo_walkthrough.py http://127.0.0.1:8080 PASSWORD STATE_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.request
+from typing import Any
+
+from frogml_airflow_provider.platform.local.platform import LocalPlatform
+from frogml_airflow_provider.platform.local.traffic import IRIS_ROW, send_traffic
+
+
+def main(url: str, password: str, state_dir: str) -> int:
+    def call(method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{url}{path}", data=data, headers=headers, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    token = call("POST", "/auth/token", {"username": "admin", "password": password})["access_token"]
+    say("1/3 triggering retrain_iris_classifier: build from git, gate on f1_score, deploy")
+    for _ in range(60):  # the DAG may still be on its way from the dag-processor
+        try:
+            run = call("POST", "/api/v2/dags/retrain_iris_classifier/dagRuns", {"logical_date": None}, token)
+            break
+        except OSError:
+            time.sleep(5)
+    else:
+        say("the DAG did not appear; trigger it in the UI")
+        return 1
+    run_path = f"/api/v2/dags/retrain_iris_classifier/dagRuns/{urllib.request.quote(run['dag_run_id'])}"
+    state = "queued"
+    for _ in range(120):
+        state = call("GET", run_path, token=token)["state"]
+        if state in ("success", "failed"):
+            break
+        time.sleep(3)
+    deployment = LocalPlatform(state_dir).get_deployment("iris-classifier", "default")
+    if state != "success" or deployment is None:
+        say(f"the run ended {state}; see its logs in the UI")
+        return 1
+    say(f"2/3 the model serves: curl -X POST {deployment.endpoint} -d '{json.dumps([IRIS_ROW])}'")
+    call("PATCH", "/api/v2/dags/retrain_iris_on_errors", {"is_paused": False}, token)
+    statuses = send_traffic(deployment.endpoint, IRIS_ROW, requests=20, bad=0.6, rate=10)
+    say(f"3/3 sent 20 predictions, {statuses[400]} of them failing; retrain_iris_on_errors was unpaused and "
+        "evaluates the error rate every minute: within a minute it starts one retrain (and no second one "
+        f"while the rate stays high). Watch {url}/dags/retrain_iris_on_errors and {url}/frogml/models/iris-classifier")
+    return 0
+
+
+def say(text: str) -> None:
+    print(f"\n==> {text}\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
