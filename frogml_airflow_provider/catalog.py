@@ -6,7 +6,9 @@ Shared by the loader DAG file and ``frogml-airflow validate``, so both report th
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from frogml_airflow_provider.errors import AutomationLoadError
 from frogml_airflow_provider.loading import LoadReport, load_automations
@@ -21,10 +23,14 @@ class Catalog:
 
 
 def catalog(
-    root: str | os.PathLike[str], *, label: str = "", metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON
+    root: str | os.PathLike[str],
+    *,
+    label: str = "",
+    metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON,
+    progress: Callable[[int, int, Path], None] | None = None,
 ) -> Catalog:
     """Plans for every automation under ``root``; ``label`` prefixes source paths in DAG docs."""
-    report = load_automations(root)
+    report = load_automations(root, progress=progress)
     base = report.root if report.root.is_dir() else report.root.parent
     errors = list(report.errors)
     plans: list[tuple[str, DagPlan]] = []

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+from frogml_airflow_provider.term import Progress, tag
+
 LOADER_FILE = "frogml_automations.py"
 AUTOMATIONS_DIR = "automations"
 LOADER_SOURCE = '''"""JFrog ML automations as Airflow DAGs (written by `frogml-airflow init`).
@@ -153,7 +155,11 @@ def _validate(path: Path, *, as_json: bool) -> int:
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)
         return 2
-    found = catalog(path)
+    progress = Progress("loading")
+    try:
+        found = catalog(path, progress=progress)
+    finally:
+        progress.close()
     if as_json:
         print(
             json.dumps(
@@ -175,9 +181,9 @@ def _validate(path: Path, *, as_json: bool) -> int:
         )
     else:
         for source, plan in found.plans:
-            print(f"ok     {source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}")
+            print(f"{tag('ok')} {source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}")
         for error in found.errors:
-            print(f"error  {error}")
+            print(f"{tag('error')} {error}")
         print(
             f"{len(found.plans)} automation(s) valid, {len(found.errors)} error(s), "
             f"{len(found.report.files)} file(s) read"
@@ -204,7 +210,11 @@ def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_se
             file=sys.stderr,
         )
         return 2
-    report = load_automations(path)
+    progress = Progress("loading")
+    try:
+        report = load_automations(path, progress=progress)
+    finally:
+        progress.close()
     problems = [str(error) for error in report.errors]
     files = []
     if not problems:
@@ -214,7 +224,7 @@ def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_se
             problems.append(str(error))
     if problems:
         for problem in problems:
-            print(f"error  {problem}", file=sys.stderr)
+            print(f"{tag('error', sys.stderr)} {problem}", file=sys.stderr)
         print(
             f"nothing written to {out}: an export is all or nothing, so that a partial set is never registered "
             "by mistake; fix the above and export again",
@@ -224,7 +234,7 @@ def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_se
     write_files(files, out)
     left_out = []
     for file in files:
-        print(f"ok     {file.source}: {file.automation} -> {out / file.name}")
+        print(f"{tag('ok')} {file.source}: {file.automation} -> {out / file.name}")
         for secret in file.secrets:
             if secret.variable:
                 left_out.append(secret.variable)

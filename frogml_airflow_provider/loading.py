@@ -13,7 +13,7 @@ import importlib.util
 import os
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,14 +68,21 @@ def _skip_dir(path: Path) -> bool:
     return path.name.startswith(".") or path.name in _SKIPPED_DIRS or (path / "pyvenv.cfg").exists()
 
 
-def load_automations(root: str | os.PathLike[str]) -> LoadReport:
-    """Import every automation file under ``root`` once and collect what they define."""
+def load_automations(
+    root: str | os.PathLike[str], *, progress: Callable[[int, int, Path], None] | None = None
+) -> LoadReport:
+    """Import every automation file under ``root`` once and collect what they define.
+
+    ``progress(done, total, path)`` is called before each file (the CLI's progress line).
+    """
     base = Path(root).resolve()
     files = discover(base)
     found: list[tuple[Automation, Path]] = []
     errors: list[AutomationLoadError] = []
     with frogml_namespace(), validation_after_loading(), _import_scope(base, files) as load:
-        for path in files:
+        for number, path in enumerate(files, start=1):
+            if progress is not None:
+                progress(number, len(files), path)
             try:
                 module = load(path)
             except (Exception, SystemExit) as error:  # noqa: BLE001 - user code's failures are reported

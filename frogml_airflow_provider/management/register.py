@@ -34,6 +34,7 @@ from frogml_airflow_provider.management.remote import (
     open_endpoint,
 )
 from frogml_airflow_provider.management.specs import changed_fields, secret_values, wire_spec
+from frogml_airflow_provider.term import Progress, tag
 
 Kind = Literal["create", "update", "unchanged"]
 Confirm = Callable[[str], bool]
@@ -115,7 +116,11 @@ def _load(path: Path) -> list[tuple[str, str, Any]] | None:
     from frogml_airflow_provider.loading import load_automations
 
     sdk = load_sdk()  # before loading: a missing SDK is said first (exit 2)
-    report = load_automations(path)
+    progress = Progress("loading")
+    try:
+        report = load_automations(path, progress=progress)
+    finally:
+        progress.close()
     base = report.root if report.root.is_dir() else report.root.parent
     problems = [str(error) for error in report.errors]
     wanted = []
@@ -187,7 +192,7 @@ def _print_plan(plan: Plan, where: str) -> None:
     model_width = max(len(step.spec.model_id or "-") for step in plan.steps)
     for step in plan.steps:
         model = step.spec.model_id or "-"
-        line = f"  {step.kind:<10} {step.name:<{width}}  model {model:<{model_width}}  ({step.source})"
+        line = f"  {tag(step.kind, width=10)} {step.name:<{width}}  model {model:<{model_width}}  ({step.source})"
         if step.changed:
             line += f"  changes: {', '.join(step.changed)}"
         print(line)

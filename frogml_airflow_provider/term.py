@@ -1,0 +1,44 @@
+"""Terminal output for people: colour and a progress line on a terminal, plain text elsewhere
+(pipes, files, CI, ``NO_COLOR``), so that what programs read never changes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+TONES = {"ok": "32", "create": "32", "update": "33", "unchanged": "2", "error": "31", "warning": "33"}
+
+
+def is_terminal(stream: TextIO) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def tag(word: str, stream: TextIO | None = None, width: int = 6) -> str:
+    """``word`` padded to a column, coloured by what it says when ``stream`` is a terminal."""
+    out = stream or sys.stdout
+    padded = f"{word:<{width}}"
+    code = TONES.get(word)
+    return f"\033[{code}m{padded}\033[0m" if code and is_terminal(out) else padded
+
+
+class Progress:
+    """``[12/500] file.py`` rewritten in place on stderr while files load; silent off a terminal."""
+
+    def __init__(self, what: str, stream: TextIO | None = None) -> None:
+        self.what = what
+        self.stream = stream or sys.stderr
+        self.shown = False
+
+    def __call__(self, done: int, total: int, path: Path) -> None:
+        if total < 20 or not is_terminal(self.stream):
+            return  # a handful of files needs no progress line
+        self.stream.write(f"\r\033[K{self.what} [{done}/{total}] {path.name}")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
