@@ -49,9 +49,11 @@ def main(url: str, password: str, state_dir: str) -> int:
     say(f"2/3 the model serves: curl -X POST {deployment.endpoint} -d '{json.dumps([IRIS_ROW])}'")
     call("PATCH", "/api/v2/dags/retrain_iris_on_errors", {"is_paused": False}, token)
     statuses = send_traffic(deployment.endpoint, IRIS_ROW, requests=20, bad=0.6, rate=10)
-    say(f"3/3 sent 20 predictions, {statuses[400]} of them failing; retrain_iris_on_errors was unpaused and "
+    say(
+        f"3/3 sent 20 predictions, {statuses[400]} of them failing; retrain_iris_on_errors was unpaused and "
         "evaluates the error rate every minute: within a minute it starts one retrain (and no second one "
-        f"while the rate stays high). Watch {url}/dags/retrain_iris_on_errors and {url}/frogml/models/iris-classifier")
+        f"while the rate stays high). Watch {url}/dags/retrain_iris_on_errors and {url}/frogml/models/iris-classifier"
+    )
     return 0
 
 
