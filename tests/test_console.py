@@ -50,12 +50,33 @@ def test_a_chart_places_values_against_the_threshold() -> None:
     assert "nothing recorded yet" in chart([], title="m", marked_as="", unmarked_as="")
 
 
-def test_the_plugin_mounts_the_console() -> None:
-    from frogml_airflow_provider.plugins import FrogMLPlugin
+def test_the_plugin_mounts_the_console_and_builds_it_on_first_use() -> None:
+    import sys
+
+    from fastapi import FastAPI
+
+    from frogml_airflow_provider.plugins import FrogMLPlugin, LazyConsole
 
     (app,) = FrogMLPlugin.fastapi_apps
-    assert app["url_prefix"] == "/frogml"
+    assert app["url_prefix"] == "/frogml" and isinstance(app["app"], LazyConsole)
     assert FrogMLPlugin.external_views[0]["href"] == "/frogml/"
+    server = FastAPI()
+    server.mount(app["url_prefix"], app["app"])  # as Airflow's API server does
+    page = TestClient(server).get("/frogml/")
+    assert page.status_code == 200 and "JFrog ML local platform" in page.text
+    assert "frogml_airflow_provider.console.app" in sys.modules
+
+
+def test_loading_the_plugin_imports_no_web_framework(tmp_path) -> None:
+    from tests.conftest import run_python
+
+    out = run_python(
+        "import sys, airflow.sdk; import frogml_airflow_provider.plugins; "
+        "print(sorted(m for m in ('fastapi', 'frogml_airflow_provider.console.app') if m in sys.modules))",
+        home=tmp_path,
+        cwd=tmp_path,
+    )
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 def test_extra_links_open_the_console_or_the_jfrog_ui(monkeypatch) -> None:
