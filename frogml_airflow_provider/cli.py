@@ -155,11 +155,8 @@ def _validate(path: Path, *, as_json: bool) -> int:
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)
         return 2
-    progress = Progress("loading")
-    try:
+    with Progress("loading") as progress:
         found = catalog(path, progress=progress)
-    finally:
-        progress.close()
     if as_json:
         print(
             json.dumps(
@@ -210,11 +207,8 @@ def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_se
             file=sys.stderr,
         )
         return 2
-    progress = Progress("loading")
-    try:
+    with Progress("loading") as progress:
         report = load_automations(path, progress=progress)
-    finally:
-        progress.close()
     problems = [str(error) for error in report.errors]
     files = []
     if not problems:

@@ -42,3 +42,9 @@ class Progress:
         if self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

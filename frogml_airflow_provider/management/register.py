@@ -116,11 +116,8 @@ def _load(path: Path) -> list[tuple[str, str, Any]] | None:
     from frogml_airflow_provider.loading import load_automations
 
     sdk = load_sdk()  # before loading: a missing SDK is said first (exit 2)
-    progress = Progress("loading")
-    try:
+    with Progress("loading") as progress:
         report = load_automations(path, progress=progress)
-    finally:
-        progress.close()
     base = report.root if report.root.is_dir() else report.root.parent
     problems = [str(error) for error in report.errors]
     wanted = []
