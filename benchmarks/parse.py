@@ -26,8 +26,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from frogml_airflow_provider.catalog import catalog
-from frogml_airflow_provider.plan import DagPlan
+from frogml_airflow_provider.dags.catalog import catalog
+from frogml_airflow_provider.dags.plan import DagPlan
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 MARK = "@@frogml-bench@@"

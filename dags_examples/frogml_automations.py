@@ -4,6 +4,6 @@ Every automation file in ./automations/ becomes one DAG, named after the automat
 Check the files with `frogml-airflow validate automations`.
 """
 
-from frogml_airflow_provider.dag_loader import load_dags
+from frogml_airflow_provider.dags.loader import load_dags
 
 globals().update(load_dags(__file__, "automations"))

@@ -33,7 +33,7 @@ Every automation file in ./{folder}/ becomes one DAG, named after the automation
 Check the files with `frogml-airflow validate {folder}`.
 """
 
-from frogml_airflow_provider.dag_loader import load_dags
+from frogml_airflow_provider.dags.loader import load_dags
 
 globals().update(load_dags(__file__, "{folder}"))
 '''
@@ -150,7 +150,7 @@ def _ensure_ignored(ignore_file: Path, pattern: str) -> None:
 
 
 def _validate(path: Path, *, as_json: bool) -> int:
-    from frogml_airflow_provider.catalog import catalog
+    from frogml_airflow_provider.dags.catalog import catalog
 
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)
@@ -190,8 +190,8 @@ def _validate(path: Path, *, as_json: bool) -> int:
 
 def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool) -> int:
     """All or nothing: any load error, or two automations wanting one file, and nothing is written."""
-    from frogml_airflow_provider.export import ExportError, export_files, write_files
-    from frogml_airflow_provider.loading import load_automations
+    from frogml_airflow_provider.dags.loading import load_automations
+    from frogml_airflow_provider.export.files import ExportError, export_files, write_files
 
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)

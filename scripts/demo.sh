@@ -48,7 +48,7 @@ fi
     sleep 1
   done
 ) &
-python -m frogml_airflow_provider.platform.local.receiver --port "$RECEIVER_PORT" &
+python -m frogml_airflow_provider.demo.receiver --port "$RECEIVER_PORT" &
 receiver_pid=$!
 
 stop_model_servers() {

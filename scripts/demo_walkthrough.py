@@ -12,8 +12,8 @@ import time
 import urllib.request
 from typing import Any
 
+from frogml_airflow_provider.demo.traffic import IRIS_ROW, send_traffic
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
-from frogml_airflow_provider.platform.local.traffic import IRIS_ROW, send_traffic
 
 
 def main(url: str, password: str, state_dir: str) -> int:

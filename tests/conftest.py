@@ -22,26 +22,7 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_HOME / "dags")
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
 os.environ["AIRFLOW__FROGML__TRIGGER_INITIAL_DELAY"] = "0"  # the browser test sets its own
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "dags_examples"
-
-
-def run_python(script: str, *args: str, home: Path, cwd: Path) -> str:
-    """Run a Python snippet in a fresh interpreter with HOME=home (the frogml SDK writes there at
-    import); returns its stdout, failing the test with its stderr if it fails."""
-    import textwrap
-
-    env = {**os.environ, "HOME": str(home), "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+from tests.support import EXAMPLES, TINY_MODEL, Receiver, git  # noqa: E402 - after the environment above
 
 
 @pytest.fixture(scope="session")
@@ -64,39 +45,6 @@ def write_files(tmp_path: Path):
         return base
 
     return write
-
-
-TINY_MODEL = '''
-import os
-import time
-
-import frogml
-import pandas as pd
-from frogml import FrogMlModel
-
-
-class TinyModel(FrogMlModel):
-    """Logs the metrics it is told to through env vars; predicts x * factor."""
-
-    def build(self):
-        time.sleep(float(os.environ.get("BUILD_SECONDS", "0")))
-        if os.environ.get("BUILD_FAILS"):
-            raise RuntimeError("training data is missing")
-        self.factor = float(os.environ.get("FACTOR", "2"))
-        frogml.log_metric({k[7:].lower(): float(v) for k, v in os.environ.items() if k.startswith("METRIC_")})
-
-    @frogml.api()
-    def predict(self, df: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"y": df["x"] * self.factor})
-'''
-
-
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture
@@ -129,9 +77,9 @@ def make_repo(tmp_path: Path):
         for relative, text in (files or {}).items():
             (model_root / relative).parent.mkdir(parents=True, exist_ok=True)
             (model_root / relative).write_text(text)
-        _git(repo, "init", "-q", "-b", branch)
-        _git(repo, "add", "-A")
-        _git(repo, "commit", "-qm", "model")
+        git(repo, "init", "-q", "-b", branch)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "model")
         return repo
 
     return make
@@ -153,58 +101,6 @@ def local_conn(local_platform, monkeypatch: pytest.MonkeyPatch):
     conn = {"conn_type": "frogml", "extra": {"state_dir": str(local_platform.state_dir)}}
     monkeypatch.setenv("AIRFLOW_CONN_FROGML_DEFAULT", json.dumps(conn))
     return local_platform
-
-
-class Receiver:
-    """A real HTTP server on 127.0.0.1 that records every request and answers from a script."""
-
-    def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, dict[str, str], float]] = []  # (status, headers, delay) per request
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _handle(self) -> None:
-                import time
-                import urllib.parse
-
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                url = urllib.parse.urlsplit(self.path)
-                receiver.requests.append(
-                    {
-                        "method": self.command,
-                        "path": url.path,
-                        "query": dict(urllib.parse.parse_qsl(url.query)),
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "json": json.loads(body) if body else None,
-                    }
-                )
-                status, headers, delay = receiver.script.pop(0) if receiver.script else (200, {}, 0.0)
-                time.sleep(delay)
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(b"ok")
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

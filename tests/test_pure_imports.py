@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, run_python
+from tests.support import EXAMPLES, run_python
 
 PURE = [
     "frogml_airflow_provider.automations",
-    "frogml_airflow_provider.loading",
-    "frogml_airflow_provider.plan",
-    "frogml_airflow_provider.catalog",
+    "frogml_airflow_provider.dags.loading",
+    "frogml_airflow_provider.dags.plan",
+    "frogml_airflow_provider.dags.catalog",
     "frogml_airflow_provider.errors",
-    "frogml_airflow_provider.frogml_shim",
+    "frogml_airflow_provider.dags.shim",
     "frogml_airflow_provider.cli",
 ]
 SCRIPT = """
@@ -33,7 +33,7 @@ def heavy():
 for module in json.loads(sys.argv[1]):
     importlib.import_module(module)
 after_import = heavy()
-loaded = sys.modules["frogml_airflow_provider.catalog"].catalog(sys.argv[2])
+loaded = sys.modules["frogml_airflow_provider.dags.catalog"].catalog(sys.argv[2])
 print(json.dumps({
     "after_import": after_import,
     "after_catalog": heavy(),

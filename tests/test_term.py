@@ -40,7 +40,7 @@ def test_progress_shows_on_a_terminal_for_many_files_and_clears(monkeypatch: pyt
 
 
 def test_validate_reports_progress_through_the_loader(tmp_path: Path) -> None:
-    from frogml_airflow_provider.loading import load_automations
+    from frogml_airflow_provider.dags.loading import load_automations
 
     for i in range(3):
         (tmp_path / f"f{i}.py").write_text("x = 1\n")

@@ -1,7 +1,7 @@
 # Retrain the iris classifier when too many of its recent predictions fail: a metric-based trigger
 # over the local analytics store, evaluated every minute. Paused on creation: deploy the model
 # first (DAG retrain_iris_classifier), unpause this DAG, then send failing traffic:
-#   python -m frogml_airflow_provider.platform.local.traffic iris-classifier --requests 40 --bad 0.5
+#   python -m frogml_airflow_provider.demo.traffic iris-classifier --requests 40 --bad 0.5
 import os
 
 from frogml.core.automations import (

@@ -113,7 +113,7 @@ def register(path: Path, *, conn_id: str, dry_run: bool, yes: bool, confirm: Con
 
 def _load(path: Path) -> list[tuple[str, str, Any]] | None:
     """(name, source, spec) of every automation under ``path``; None (errors printed) if any is bad."""
-    from frogml_airflow_provider.loading import load_automations
+    from frogml_airflow_provider.dags.loading import load_automations
 
     sdk = load_sdk()  # before loading: a missing SDK is said first (exit 2)
     with Progress("loading") as progress:

@@ -12,8 +12,8 @@ from datetime import UTC
 from typing import Any
 
 from frogml_airflow_provider.automations import Automation
+from frogml_airflow_provider.export.native import automation_spec
 from frogml_airflow_provider.management.remote import HIDDEN
-from frogml_airflow_provider.native import automation_spec
 
 # Not the automation's: the SDK's client sets it on every write, and automations made by older
 # SDKs or in the UI have it false. Equal specs apart from it are "unchanged".

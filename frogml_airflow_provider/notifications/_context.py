@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from frogml_airflow_provider.tasks import BUILD, BUILD_ID
+
 SUCCESSFUL = "SUCCESSFUL"
 FAILED = "FAILED"
 
@@ -40,7 +42,7 @@ def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> R
     ti = context.get("ti") or context.get("task_instance")
     if ti is not None:
         try:
-            build_id = ti.xcom_pull(task_ids="build", key="build_id") or ""
+            build_id = ti.xcom_pull(task_ids=BUILD, key=BUILD_ID) or ""
         except Exception:  # noqa: BLE001 - a missing XCom must not stop the notification
             build_id = ""
     dag = context.get("dag")

@@ -17,6 +17,7 @@ from frogml_airflow_provider.operators._base import (
 )
 from frogml_airflow_provider.operators.links import FrogMLBuildLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
+from frogml_airflow_provider.tasks import BUILD_ID, METRICS
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 
 _RESTARTABLE = (BuildState.FAILED, BuildState.CANCELLED, BuildState.TIMED_OUT)
@@ -71,7 +72,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         else:
             self.log.info("Re-attached to build %s of this run (%s)", build.build_id, build.state.value)
         self._build_id = build.build_id
-        context["ti"].xcom_push(key="build_id", value=build.build_id)
+        context["ti"].xcom_push(key=BUILD_ID, value=build.build_id)
         if build.state.terminal:
             return self._finish(context, build.to_event())
         deadline = build.started_at + self.build_timeout.total_seconds()
@@ -89,7 +90,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        build_id = event.get("build_id") or context["ti"].xcom_pull(task_ids=self.task_id, key="build_id")
+        build_id = event.get("build_id") or context["ti"].xcom_pull(task_ids=self.task_id, key=BUILD_ID)
         if event.get("timed_out"):
             build = self.hook.platform.cancel_build(build_id, timed_out=True)
             raise FrogMLBuildFailed(
@@ -114,7 +115,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
                 f"build {build_id} of model {self.model_id!r} {why}{detail}{_tail(event.get('log_tail', ''))}"
             )
         metrics = event.get("metrics") or {}
-        context["ti"].xcom_push(key="metrics", value=metrics)
+        context["ti"].xcom_push(key=METRICS, value=metrics)
         self.log.info("Build %s succeeded; metrics: %s", build_id, metrics or "none logged")
         return build_id
 

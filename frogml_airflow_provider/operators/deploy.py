@@ -11,8 +11,8 @@ from airflow.sdk import Context
 
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, trigger_initial_delay
 from frogml_airflow_provider.operators.links import FrogMLModelLink
-from frogml_airflow_provider.plan import BUILD
 from frogml_airflow_provider.platform.base import DeploymentState, PlatformError
+from frogml_airflow_provider.tasks import BUILD, BUILD_ID, ENDPOINT
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
 
 
@@ -50,7 +50,7 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
         return str(self.deployment_spec.get("variation_name") or "default")
 
     def execute(self, context: Context) -> Any:
-        build_id = context["ti"].xcom_pull(task_ids=self.build_task_id, key="build_id")
+        build_id = context["ti"].xcom_pull(task_ids=self.build_task_id, key=BUILD_ID)
         if not build_id:
             raise FrogMLDeployFailed(f"no build_id from task {self.build_task_id!r}: nothing to deploy")
         deployment = self.hook.platform.deploy(self.model_id, build_id, self.deployment_spec)
@@ -87,6 +87,6 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
                 f"deployment of build {event.get('build_id')} of model {self.model_id!r} "
                 f"is {event['state']}: {event.get('error') or 'no reason given'}"
             )
-        context["ti"].xcom_push(key="endpoint", value=event["endpoint"])
+        context["ti"].xcom_push(key=ENDPOINT, value=event["endpoint"])
         self.log.info("Model %s serves build %s at %s", self.model_id, event["build_id"], event["endpoint"])
         return str(event["endpoint"])

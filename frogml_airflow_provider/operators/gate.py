@@ -12,8 +12,8 @@ from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID
 from frogml_airflow_provider.operators._base import FROGML_GREEN, FrogMLOperatorMixin
 from frogml_airflow_provider.operators.links import FrogMLModelLink
-from frogml_airflow_provider.plan import BUILD, DEPLOY, SKIP_DEPLOY
 from frogml_airflow_provider.platform.base import PlatformError, RecordsDecisions
+from frogml_airflow_provider.tasks import BUILD, BUILD_ID, DEPLOY, GATE, METRICS, SKIP_DEPLOY
 
 
 class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
@@ -57,8 +57,8 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
 
     def choose_branch(self, context: Context) -> str:
         ti = context["ti"]
-        build_id = ti.xcom_pull(task_ids=self.build_task_id, key="build_id")
-        metrics = ti.xcom_pull(task_ids=self.build_task_id, key="metrics") or {}
+        build_id = ti.xcom_pull(task_ids=self.build_task_id, key=BUILD_ID)
+        metrics = ti.xcom_pull(task_ids=self.build_task_id, key=METRICS) or {}
         value = _metric(metrics, self.metric_name, f"build {build_id}")
         target, against = self._target()
         direction = ThresholdDirection[self.direction]
@@ -82,7 +82,7 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
             "against": against,
             "passed": passed,
         }
-        ti.xcom_push(key="gate", value=gate)
+        ti.xcom_push(key=GATE, value=gate)
         if isinstance(self.hook.platform, RecordsDecisions):
             self.hook.platform.record_decision("gate", self.model_id, str(build_id), gate)
         return self.deploy_task_id if passed else self.skip_task_id

@@ -13,6 +13,8 @@ from urllib.parse import quote
 from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
 
+from frogml_airflow_provider.tasks import BUILD_ID
+
 
 def _jfrog_ui(operator: Any) -> str | None:
     """The JFrog ML UI root when the operator's connection points at JFrog ML, else None."""
@@ -28,7 +30,7 @@ class FrogMLBuildLink(BaseOperatorLink):
     name = "JFrog ML build"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        build_id = XCom.get_value(ti_key=ti_key, key="build_id")
+        build_id = XCom.get_value(ti_key=ti_key, key=BUILD_ID)
         if not build_id:
             return ""
         ui = _jfrog_ui(operator)

@@ -13,8 +13,9 @@ from frogml_airflow_provider.automations import ThresholdDirection
 from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator
 from frogml_airflow_provider.operators.links import FrogMLModelLink
+from frogml_airflow_provider.operators.trigger_state import TriggerState, decide
 from frogml_airflow_provider.platform.base import RecordsDecisions
-from frogml_airflow_provider.trigger_state import TriggerState, decide
+from frogml_airflow_provider.tasks import EVALUATION
 
 DEFAULT_COOLDOWN = timedelta(hours=24)
 
@@ -75,7 +76,7 @@ class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
             "retrain": decision.retrain,
             "reason": decision.reason,
         }
-        context["ti"].xcom_push(key="evaluation", value=evaluation)
+        context["ti"].xcom_push(key=EVALUATION, value=evaluation)
         if isinstance(platform, RecordsDecisions):
             platform.record_decision("trigger", self.model_id, context["ti"].dag_id, evaluation)
         self.log.info("%s = %s, %s %s: %s", self.trigger_name, value, direction.name.lower(), target, decision.reason)

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 import frogml_airflow_provider.automations as spec
+from frogml_airflow_provider.dags.loading import load_automations
 from frogml_airflow_provider.errors import AutomationSpecError
-from frogml_airflow_provider.loading import load_automations
-from tests.conftest import run_python
+from tests.support import run_python
 
 if importlib.util.find_spec("frogml") is None:  # importorskip without importing (and running) the SDK
     pytest.skip("the frogml SDK is not installed (pip install .[test])", allow_module_level=True)
@@ -73,7 +73,8 @@ variation_name="B")
 )
 )
 """
-DOCS_COPY = Path("/work/shared/reference/jfrog-ml-define-automations.txt")
+# A copy of the JFrog ML docs page "Define automations" this project is built from.
+DOCS_COPY = Path(__file__).resolve().parent.parent / "data" / "jfrog-ml-define-automations.txt"
 
 GIT = "https://github.com/org/repo.git"
 # Values the SDK itself checks (in to_proto or __post_init__): we must accept exactly what it accepts.
@@ -271,8 +272,6 @@ def accepted_here(expression: str) -> bool:
 
 
 def test_the_docs_example_is_verbatim() -> None:
-    if not DOCS_COPY.exists():
-        pytest.skip("the reference copy of the docs is not in this checkout")
     assert DOCS_EXAMPLE.rstrip("\n") in DOCS_COPY.read_text()
 
 

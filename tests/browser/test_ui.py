@@ -13,7 +13,7 @@ import pytest
 from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from tests.browser.standalone import Standalone, start
-from tests.conftest import EXAMPLES, ROOT
+from tests.support import EXAMPLES, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

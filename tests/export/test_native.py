@@ -30,7 +30,7 @@ from frogml_airflow_provider.automations import (
     ThresholdDirection,
 )
 from frogml_airflow_provider.automations.common import validation_after_loading
-from frogml_airflow_provider.native import SecretField, _float, automation_spec, memory, secret_fields
+from frogml_airflow_provider.export.native import SecretField, _float, automation_spec, memory, secret_fields
 
 GIT = "https://github.com/org/repo.git"
 

@@ -33,7 +33,7 @@ class NotInstalled(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, NotInstalled())
-import frogml_airflow_provider.native, frogml_airflow_provider.export
+import frogml_airflow_provider.export.native, frogml_airflow_provider.export.files
 after_import = heavy()
 from frogml_airflow_provider.cli import main
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from frogml_airflow_provider.export import export_files, write_files
-from frogml_airflow_provider.loading import LoadReport, load_automations
-from frogml_airflow_provider.native import automation_spec, secret_fields
+from frogml_airflow_provider.dags.loading import LoadReport, load_automations
+from frogml_airflow_provider.export.files import export_files, write_files
+from frogml_airflow_provider.export.native import automation_spec, secret_fields
 from tests.export.corpus import CORPUS, NAMES
 
 if importlib.util.find_spec("frogml") is None:  # importorskip without importing (and running) the SDK

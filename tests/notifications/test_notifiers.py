@@ -11,7 +11,7 @@ from airflow.sdk import DAG
 from frogml_airflow_provider.notifications._delivery import DeliveryPolicy
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier, slack_message
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
-from tests.operators.test_build_deploy_operators import TaskInstanceXCom
+from tests.support import TaskInstanceXCom
 
 FAST = DeliveryPolicy(timeout=2.0, attempts=2, backoff=0.01)
 WHEN = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)

@@ -18,20 +18,7 @@ from frogml_airflow_provider.platform.base import BuildState, DeploymentState
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
-
-
-class TaskInstanceXCom:
-    """The little of a task instance these operators touch: identity and XCom."""
-
-    def __init__(self, task_id: str, run_id: str = "manual__1") -> None:
-        self.dag_id, self.run_id, self.task_id = "retrain", run_id, task_id
-        self.xcom: dict[tuple[str, str], Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcom[(self.task_id, key)] = json.loads(json.dumps(value))  # XCom stores JSON
-
-    def xcom_pull(self, task_ids: str, key: str = "return_value") -> Any:
-        return self.xcom.get((task_ids, key))
+from tests.support import TaskInstanceXCom
 
 
 def run_trigger(trigger: Any) -> dict[str, Any]:

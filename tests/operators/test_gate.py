@@ -8,8 +8,7 @@ import pytest
 from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState, DeploymentState, PlatformError
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
-from tests.operators.test_build_deploy_operators import TaskInstanceXCom
-from tests.platform.test_local_platform import spec, wait_build, wait_serving
+from tests.support import TaskInstanceXCom, spec, wait_build, wait_serving
 
 # (direction, metric, threshold) -> deploy?
 CASES = [

@@ -19,19 +19,7 @@ from frogml_airflow_provider.platform.base import (
     QueryShapeError,
 )
 from frogml_airflow_provider.platform.local.platform import LocalPlatform, process_alive
-
-
-def spec(repo: Path | str, **extra: object) -> dict[str, object]:
-    return {"git_uri": str(repo), "git_branch": "main", "main_dir": "main", **extra}
-
-
-def wait_build(platform: LocalPlatform, build: Build, timeout: float = 90) -> Build:
-    deadline = time.monotonic() + timeout
-    while not build.state.terminal:
-        assert time.monotonic() < deadline, f"build still {build.state} after {timeout}s:\n{build.log_tail}"
-        time.sleep(0.2)
-        build = platform.get_build(build.build_id)
-    return build
+from tests.support import spec, wait_build, wait_serving
 
 
 def build(platform: LocalPlatform, repo: Path | str, key: str = "run-1", **extra: object) -> Build:
@@ -45,16 +33,6 @@ def predict(endpoint: str, rows: object) -> tuple[int, object]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def wait_serving(platform: LocalPlatform, model_id: str, variation: str = "default", timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while True:
-        deployment = platform.get_deployment(model_id, variation)
-        if deployment and deployment.state.terminal:
-            return deployment
-        assert time.monotonic() < deadline, "deployment never settled"
-        time.sleep(0.2)
 
 
 def test_a_build_clones_builds_and_records_metrics(local_platform: LocalPlatform, make_repo) -> None:

@@ -98,7 +98,7 @@ def test_a_retried_build_task_re_attaches_instead_of_building_again(control_plan
     from airflow.sdk.exceptions import TaskDeferred
 
     from frogml_airflow_provider.operators.build import FrogMLBuildOperator
-    from tests.operators.test_build_deploy_operators import TaskInstanceXCom
+    from tests.support import TaskInstanceXCom
 
     monkeypatch.setenv("AIRFLOW_CONN_FROGML_DEFAULT", connection(control_plane.port))
     spec = {"git_uri": "https://github.com/acme/models.git", "tags": ["nightly"]}

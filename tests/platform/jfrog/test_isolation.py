@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_python
 from tests.platform.jfrog.conftest import MODEL, connection
+from tests.support import run_python
 
 WITHOUT_SDK = """
 import importlib.abc, json, sys

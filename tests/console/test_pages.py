@@ -10,7 +10,7 @@ from frogml_airflow_provider.console.app import create_app
 from frogml_airflow_provider.console.charts import Point, chart
 from frogml_airflow_provider.platform.base import BuildRequest
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
-from tests.platform.test_local_platform import spec, wait_build, wait_serving
+from tests.support import spec, wait_build, wait_serving
 
 
 def test_pages_show_builds_metrics_logs_deployments_and_charts(local_platform: LocalPlatform, make_repo) -> None:
@@ -68,7 +68,7 @@ def test_the_plugin_mounts_the_console_and_builds_it_on_first_use() -> None:
 
 
 def test_loading_the_plugin_imports_no_web_framework(tmp_path) -> None:
-    from tests.conftest import run_python
+    from tests.support import run_python
 
     out = run_python(
         "import sys, airflow.sdk; import frogml_airflow_provider.plugins; "

@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from frogml_airflow_provider.automations import Automation, CustomWebhook, SlackNotification
+from frogml_airflow_provider.dags.loading import LoadReport
 from frogml_airflow_provider.errors import FrogMLProviderError
-from frogml_airflow_provider.loading import LoadReport
-from frogml_airflow_provider.native import SecretField, SecretRef, automation_spec, secret_fields
+from frogml_airflow_provider.export.native import SecretField, SecretRef, automation_spec, secret_fields
 
 Format = Literal["json", "python"]
 FORMATS: tuple[Format, ...] = ("json", "python")

@@ -9,11 +9,10 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 from frogml_airflow_provider.cli import main as cli
+from frogml_airflow_provider.demo.traffic import send_traffic
 from frogml_airflow_provider.operators.trigger_metric import FrogMLTriggerMetricOperator
 from frogml_airflow_provider.platform.base import BuildRequest, DeploymentState, QueryShapeError
-from frogml_airflow_provider.platform.local.traffic import send_traffic
-from tests.operators.test_build_deploy_operators import TaskInstanceXCom
-from tests.platform.test_local_platform import spec, wait_build, wait_serving
+from tests.support import TaskInstanceXCom, spec, wait_build, wait_serving
 
 pytestmark = pytest.mark.slow
 

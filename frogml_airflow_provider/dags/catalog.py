@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from frogml_airflow_provider.dags.loading import LoadReport, load_automations
+from frogml_airflow_provider.dags.plan import METRIC_TRIGGER_DEFAULT_CRON, DagPlan, dag_id_for, plan_dag
 from frogml_airflow_provider.errors import AutomationLoadError
-from frogml_airflow_provider.loading import LoadReport, load_automations
-from frogml_airflow_provider.plan import METRIC_TRIGGER_DEFAULT_CRON, DagPlan, dag_id_for, plan_dag
 
 
 @dataclass(frozen=True)

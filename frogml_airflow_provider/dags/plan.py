@@ -40,19 +40,19 @@ from frogml_airflow_provider.automations import (
     SlackNotification,
 )
 from frogml_airflow_provider.automations._checks import is_sql
+from frogml_airflow_provider.tasks import (
+    BUILD,
+    CHECK_BUILD_METRIC,
+    DEPLOY,
+    EVALUATE_TRIGGER_METRIC,
+    RUN_BATCH,
+    SKIP_DEPLOY,
+)
 
 START_DATE = datetime(2024, 1, 1)  # fixed, UTC; see execute_immediately above for when it is set
 METRIC_TRIGGER_DEFAULT_CRON = "*/15 * * * *"
 INTERVAL_PRESETS = {"daily": "@daily", "weekly": "@weekly", "hourly": "@hourly"}
 _DAG_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-# Task ids, the contract between plan, render and the operators.
-EVALUATE_TRIGGER_METRIC = "evaluate_trigger_metric"
-BUILD = "build"
-CHECK_BUILD_METRIC = "check_build_metric"
-DEPLOY = "deploy"
-SKIP_DEPLOY = "skip_deploy"
-RUN_BATCH = "run_batch"
 
 
 @dataclass(frozen=True)

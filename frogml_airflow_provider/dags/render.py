@@ -14,6 +14,7 @@ from airflow.sdk import DAG, BaseNotifier, BaseOperator, CronTriggerTimetable
 from pendulum import UTC, instance
 
 from frogml_airflow_provider.automations import CustomWebhook, Notification, SlackNotification
+from frogml_airflow_provider.dags.plan import DagPlan, SchedulePlan
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
 from frogml_airflow_provider.operators.batch import FrogMLBatchOperator
@@ -21,15 +22,13 @@ from frogml_airflow_provider.operators.build import FrogMLBuildOperator
 from frogml_airflow_provider.operators.deploy import FrogMLDeployOperator
 from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
 from frogml_airflow_provider.operators.trigger_metric import FrogMLTriggerMetricOperator
-from frogml_airflow_provider.plan import (
+from frogml_airflow_provider.tasks import (
     BUILD,
     CHECK_BUILD_METRIC,
     DEPLOY,
     EVALUATE_TRIGGER_METRIC,
     RUN_BATCH,
     SKIP_DEPLOY,
-    DagPlan,
-    SchedulePlan,
 )
 
 OPERATORS: dict[str, Callable[..., BaseOperator]] = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from frogml_airflow_provider.catalog import catalog
+from frogml_airflow_provider.dags.catalog import catalog
+from frogml_airflow_provider.dags.plan import METRIC_TRIGGER_DEFAULT_CRON
 from frogml_airflow_provider.errors import DuplicateAutomationError
-from frogml_airflow_provider.plan import METRIC_TRIGGER_DEFAULT_CRON
 
 HEADER = "from frogml.core.automations import *\n"
 

@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from frogml_airflow_provider._locate import describe_failure
 from frogml_airflow_provider.automations import Automation
 from frogml_airflow_provider.automations.common import validation_after_loading
+from frogml_airflow_provider.dags.locate import describe_failure
+from frogml_airflow_provider.dags.shim import frogml_namespace
 from frogml_airflow_provider.errors import AutomationLoadError, AutomationSpecError, DuplicateAutomationError
-from frogml_airflow_provider.frogml_shim import frogml_namespace
 
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
 

@@ -15,7 +15,7 @@ import pytest
 from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.platform.base import DeploymentState
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
-from tests.conftest import EXAMPLES
+from tests.support import EXAMPLES
 
 pytestmark = pytest.mark.slow
 

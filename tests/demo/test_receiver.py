@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import urllib.request
 
+from frogml_airflow_provider.demo.receiver import Receiver
 from frogml_airflow_provider.notifications._delivery import DeliveryPolicy, send
-from frogml_airflow_provider.platform.local.receiver import Receiver
 
 
 def test_it_records_json_bodies_and_query_strings(capsys) -> None:

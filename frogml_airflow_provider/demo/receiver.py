@@ -1,6 +1,6 @@
 """A local webhook receiver, for watching an automation's notifications arrive (the demo's).
 
-    python -m frogml_airflow_provider.platform.local.receiver --port 8799
+    python -m frogml_airflow_provider.demo.receiver --port 8799
 
 Every request to it is printed as one line (method, path, status, automation, build) and kept;
 ``GET /`` lists what arrived. Binds 127.0.0.1 only.

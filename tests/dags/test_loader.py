@@ -101,3 +101,11 @@ def test_dag_processor_shows_the_broken_file_and_clears_it_when_fixed(tmp_path: 
     airflow("dag-processor", "-n", "1")  # a long-running one sweeps every refresh_interval
     assert json.loads(airflow("dags", "list-import-errors", "-o", "json") or "[]") == []
     assert sorted(d["dag_id"] for d in json.loads(airflow("dags", "list", "-o", "json"))) == ["bad", "good"]
+
+
+def test_loader_files_written_by_earlier_init_keep_working() -> None:
+    """``frogml-airflow init`` once wrote ``from frogml_airflow_provider.dag_loader import load_dags``."""
+    from frogml_airflow_provider.dag_loader import load_dags as old
+    from frogml_airflow_provider.dags.loader import load_dags as new
+
+    assert old is new

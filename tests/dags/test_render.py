@@ -20,11 +20,11 @@ from frogml_airflow_provider.automations import (
     SlackNotification,
     ThresholdDirection,
 )
+from frogml_airflow_provider.dags.plan import plan_dag
+from frogml_airflow_provider.dags.render import render
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
-from frogml_airflow_provider.plan import plan_dag
-from frogml_airflow_provider.render import render
-from tests.conftest import EXAMPLES
+from tests.support import EXAMPLES
 
 SECRETS = (
     "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from frogml_airflow_provider.trigger_state import TriggerState, decide
+from frogml_airflow_provider.operators.trigger_state import TriggerState, decide
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

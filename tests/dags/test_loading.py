@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from frogml_airflow_provider.automations import Automation
+from frogml_airflow_provider.dags.loading import LoadReport, discover, load_automations
 from frogml_airflow_provider.errors import AutomationLoadError, DuplicateAutomationError
-from frogml_airflow_provider.loading import LoadReport, discover, load_automations
 
 HEADER = "from frogml.core.automations import *\n"
 

@@ -28,7 +28,7 @@ from frogml_airflow_provider.automations import (
     SqlMetric,
     ThresholdDirection,
 )
-from frogml_airflow_provider.plan import (
+from frogml_airflow_provider.dags.plan import (
     BUILD,
     CHECK_BUILD_METRIC,
     DEPLOY,

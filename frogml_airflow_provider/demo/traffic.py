@@ -1,6 +1,6 @@
 """Send prediction traffic to a model served by the local platform, to watch a metric move.
 
-    python -m frogml_airflow_provider.platform.local.traffic iris-classifier --requests 50 --bad 0.4
+    python -m frogml_airflow_provider.demo.traffic iris-classifier --requests 50 --bad 0.4
 
 Good requests use ``--row`` (JSON) as the features; a ``--bad`` fraction of them drop a column,
 so the model answers 400 and the analytics store records an error. Loopback only.

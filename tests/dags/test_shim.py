@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 import frogml_airflow_provider.automations as spec
-from frogml_airflow_provider.frogml_shim import frogml_namespace
-from frogml_airflow_provider.loading import load_automations
-from tests.conftest import run_python
+from frogml_airflow_provider.dags.loading import load_automations
+from frogml_airflow_provider.dags.shim import frogml_namespace
+from tests.support import run_python
 
 BATCH = (
     "name={name!r}, model_id='m', trigger={prefix}NoneTrigger(), action={prefix}BatchExecution("
@@ -118,7 +118,7 @@ def test_loading_never_imports_the_sdk(write_files: Callable, tmp_path: Path) ->
         import json, sys
         attempted = []
         sys.addaudithook(lambda event, args: attempted.append(str(args[0])) if event == "import" else None)
-        from frogml_airflow_provider.loading import load_automations
+        from frogml_airflow_provider.dags.loading import load_automations
         report = load_automations(sys.argv[1])
         print(json.dumps({
             "ok": report.ok,
@@ -147,7 +147,7 @@ def test_an_sdk_imported_before_loading_is_left_untouched(write_files: Callable,
         import json, sys
         import frogml.core.automations as sdk
         before = {name: id(module) for name, module in sys.modules.items() if name.split(".")[0] == "frogml"}
-        from frogml_airflow_provider.loading import load_automations
+        from frogml_airflow_provider.dags.loading import load_automations
         report = load_automations(sys.argv[1])
         after = {name: id(module) for name, module in sys.modules.items() if name.split(".")[0] == "frogml"}
         from frogml.core.automations import Automation

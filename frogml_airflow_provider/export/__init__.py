@@ -1,0 +1,1 @@
+"""The spec -> native JFrog ML automations: ``native`` is the wire form (pure), ``files`` writes it."""
