@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
 from frogml_airflow_provider.term import Progress, tag
 
 LOADER_FILE = "frogml_automations.py"
@@ -77,9 +78,9 @@ def _add_management_commands(commands: argparse._SubParsersAction[argparse.Argum
     connection = argparse.ArgumentParser(add_help=False)
     connection.add_argument(
         "--conn-id",
-        default="frogml_default",
+        default=DEFAULT_CONN_ID,
         help="the Airflow connection (type frogml): host = JFrog URL, password = access token; "
-        "without it, JF_URL and JF_ACCESS_TOKEN. Default: frogml_default",
+        f"without it, JF_URL and JF_ACCESS_TOKEN. Default: {DEFAULT_CONN_ID}",
     )
     register = commands.add_parser(
         "register",

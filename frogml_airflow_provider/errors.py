@@ -1,7 +1,38 @@
-"""One exception hierarchy for the provider.
+"""Every exception the provider raises on purpose, in one place: a user who meets one finds it here.
 
-Every message says what is wrong, where (file, automation, field) and how to fix it. Values of
-secret fields (webhook URLs, header values) are never echoed.
+Every message says what is wrong, where (file, automation, field, RPC) and how to fix it. Values
+of secret fields (webhook URLs, header values, tokens) are never echoed: they show as ``HIDDEN``.
+
+Pure: no Airflow, no SDK. The one class that must also be an Airflow exception cannot live here:
+
+- ``operators.trigger_metric.FrogMLNoRetrain`` (``FrogMLProviderError`` + Airflow's
+  ``AirflowSkipException``): a metric trigger that decides not to retrain skips the run, and
+  Airflow skips a task only for its own skip exception.
+
+Every other failure of a task is one of the classes below: Airflow fails (and retries) a task on
+any exception, and shows its message. ``FrogMLProviderError.exit_code`` is what ``frogml-airflow``
+returns when one ends a command. (``platform.local.build_runner.BuildError`` never reaches a user
+as an exception: it ends a local build, whose log and error carry its message.)
+
+    FrogMLProviderError
+    ├── AutomationSpecError (also ValueError)  an automation definition that is not valid
+    ├── AutomationLoadError                    a file of the automations folder that cannot load
+    │   └── DuplicateAutomationError
+    ├── ExportError                            automations that cannot be exported together
+    ├── OperatorArgumentError (also ValueError) an operator built with arguments that contradict
+    ├── NotSupportedError (also NotImplementedError)
+    ├── ManagementError                        a ``frogml-airflow`` command on JFrog ML failed
+    └── PlatformError                          a platform call failed (local or JFrog ML)
+        ├── SetupError (exit code 2)           cannot start: the frogml SDK, credentials, address
+        ├── QueryShapeError                    an analytics query did not return one number
+        ├── QueryFailed                        JFrog ML analytics failed, was cancelled, timed out
+        ├── AutomationLookupError              no automation, or several, of a name on JFrog ML
+        ├── FrogMLBuildFailed                  a build ended FAILED, CANCELLED or TIMED_OUT
+        ├── FrogMLDeployFailed                 a deployment did not come to serve
+        └── JFrogMLCallError                   a JFrog ML RPC failed (``rpc``, ``code``)
+            ├── JFrogMLAuthError               UNAUTHENTICATED, PERMISSION_DENIED
+            ├── JFrogMLNotFoundError           NOT_FOUND
+            └── JFrogMLUnavailableError        UNAVAILABLE, DEADLINE_EXCEEDED
 """
 
 from __future__ import annotations
@@ -14,6 +45,8 @@ HIDDEN = "<hidden>"
 
 class FrogMLProviderError(Exception):
     """Base class of every error this provider raises on purpose."""
+
+    exit_code = 1  # what ``frogml-airflow`` returns when this error ends a command
 
 
 @dataclass(frozen=True)
@@ -100,6 +133,82 @@ class AutomationLoadError(FrogMLProviderError):
 
 class DuplicateAutomationError(AutomationLoadError):
     """Two automations share a name: the platform would let one silently overwrite the other."""
+
+
+class ExportError(FrogMLProviderError):
+    """Automations that cannot be exported together (e.g. two would write the same file)."""
+
+
+class OperatorArgumentError(FrogMLProviderError, ValueError):
+    """An operator was given arguments that cannot go together; raised when the DAG is built."""
+
+
+class NotSupportedError(FrogMLProviderError, NotImplementedError):
+    """Something the automation asks for that the provider does not run yet."""
+
+
+class ManagementError(FrogMLProviderError):
+    """A ``frogml-airflow`` command on JFrog ML failed (a registration stopped, a name unknown)."""
+
+
+# -- platforms ---------------------------------------------------------------------------------
+class PlatformError(FrogMLProviderError):
+    """A platform call failed: the message says which call, which model or build, what to check."""
+
+
+class SetupError(PlatformError):
+    """The platform cannot be reached for want of setup: the frogml SDK is not installed, the
+    connection has no token or address, or names the wrong platform."""
+
+    exit_code = 2
+
+
+class QueryShapeError(PlatformError):
+    """An analytics query did not return one numeric value."""
+
+
+class QueryFailed(PlatformError):
+    """The analytics engine ran the query and reported it failed, was cancelled, or took too long."""
+
+
+class AutomationLookupError(PlatformError):
+    """No automation of that name on JFrog ML, or more than one (names are not unique there)."""
+
+
+class FrogMLBuildFailed(PlatformError):
+    """The build ended FAILED, CANCELLED or TIMED_OUT; the message carries the log's tail."""
+
+
+class FrogMLDeployFailed(PlatformError):
+    """The deployment did not come to serve."""
+
+
+class JFrogMLCallError(PlatformError):
+    """A JFrog ML RPC failed. ``rpc`` and ``code`` (a gRPC status name) say which and how."""
+
+    def __init__(self, message: str, *, rpc: str = "", code: str = "") -> None:
+        super().__init__(message)
+        self.rpc = rpc
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_call_error, (type(self), str(self), self.rpc, self.code))
+
+
+class JFrogMLAuthError(JFrogMLCallError):
+    """UNAUTHENTICATED or PERMISSION_DENIED: the token is wrong, expired or lacks a permission."""
+
+
+class JFrogMLNotFoundError(JFrogMLCallError):
+    """NOT_FOUND: the model, build, deployment or automation does not exist (in this account)."""
+
+
+class JFrogMLUnavailableError(JFrogMLCallError):
+    """UNAVAILABLE or DEADLINE_EXCEEDED: the control plane could not be reached (in time)."""
+
+
+def _rebuild_call_error(cls: type[JFrogMLCallError], message: str, rpc: str, code: str) -> JFrogMLCallError:
+    return cls(message, rpc=rpc, code=code)
 
 
 def _short_repr(value: Any, limit: int = 120) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 PACKAGE_NAME = "airflow-provider-frogml"
 CONN_TYPE = "frogml"
+DEFAULT_CONN_ID = "frogml_default"  # the connection the hook, the operators and the CLI use unless told
 
 
 def get_provider_info() -> dict[str, Any]:

@@ -8,10 +8,11 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
-from frogml_airflow_provider.get_provider_info import CONN_TYPE
-from frogml_airflow_provider.platform.base import Platform, PlatformError
+from frogml_airflow_provider.errors import PlatformError
+from frogml_airflow_provider.get_provider_info import CONN_TYPE, DEFAULT_CONN_ID
+from frogml_airflow_provider.platform.base import Platform
 
-DEFAULT_CONN_ID = "frogml_default"
+__all__ = ["DEFAULT_CONN_ID", "FrogMLHook", "default_local_state_dir"]
 LOCAL_HOSTS = ("", "local", "localhost")
 
 

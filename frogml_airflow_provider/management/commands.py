@@ -1,12 +1,14 @@
 """``frogml-airflow list | pause | resume | run | executions``: what ``frogml automations`` lacks.
 
-Automations are named as users name them (``Automation(name=...)``); one ``ListAutomations``
-resolves names to ids, so a missing name is an error before anything is written, and a name
-that two platform automations share is refused rather than guessed.
+Every command talks to JFrog ML through one session of ``platform.jfrog.session`` (the same
+client the JFrog ML backend uses): ``session(conn_id)`` opens it for a command. Automations are
+named as users name them (``Automation(name=...)``); one ``ListAutomations`` resolves names to
+ids (``session.automations.all_named``), so a missing name is an error before anything is
+written, and a name that two platform automations share is refused rather than guessed.
 
 No output holds a secret: ``list`` shows kinds, not specs; ``list --json`` shows specs with
 Slack webhooks, webhook URLs and header values as ``<hidden>``; platform text (error details of
-executions, RPC errors) is scrubbed of the token and of the automation's secret values.
+executions, RPC errors) is scrubbed of the token and of the automations' secret values.
 """
 
 from __future__ import annotations
@@ -16,77 +18,47 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
-from frogml_airflow_provider.management.remote import (
-    AutomationsApi,
-    ManagementError,
-    open_endpoint,
-    scrub,
-)
-from frogml_airflow_provider.management.specs import (
-    action_kind,
-    redacted,
-    secret_values,
-    timestamp,
-    trigger_kind,
-)
+from frogml_airflow_provider.errors import FrogMLProviderError, SetupError
+from frogml_airflow_provider.management.specs import action_kind, redacted, timestamp, trigger_kind
+from frogml_airflow_provider.platform.jfrog.session import Session, credentials, load_sdk
 
 EXECUTION_STATUSES = {0: "undefined", 1: "running", 2: "successful", 3: "failed"}
 _DETAILS_WIDTH = 80
 
 
 @contextmanager
-def session(conn_id: str) -> Iterator[AutomationsApi]:
-    endpoint = open_endpoint(conn_id)
-    try:
-        yield AutomationsApi(endpoint)
-    finally:
-        endpoint.close()
+def session(conn_id: str) -> Iterator[Session]:
+    """The JFrog ML session of one command, closed after it.
+
+    The SDK is imported first (without it, that is what is said), then the connection is read
+    and refused if it names the local embedded platform. One try per call, 60 s each: a person
+    is waiting and can run the command again, and ``register`` treats a failed call as the end of
+    its run (it rolls back) rather than trying a write twice.
+    """
+    sdk = load_sdk()
+    found = credentials(conn_id)
+    if found.url and (urlsplit(found.url).hostname or "") in ("local", "localhost"):
+        raise SetupError(
+            f"connection {conn_id!r} names the local embedded platform ({found.url}); these commands manage "
+            "JFrog ML: set its host to your JFrog URL (https://<name>.jfrog.io), or use --conn-id"
+        )
+    with Session(sdk, found, timeout=60.0, tries=1, origin="this machine") as opened:
+        yield opened
 
 
 def run_command(command: Callable[[], int]) -> int:
-    """``command()``'s exit code; a ``ManagementError`` printed on stderr, with its exit code."""
+    """``command()``'s exit code; a provider error printed on stderr, with its exit code."""
     try:
         return command()
-    except ManagementError as error:
+    except FrogMLProviderError as error:
         print(f"error  {error}", file=sys.stderr)
         return error.exit_code
 
 
-def find(api: AutomationsApi, automations: list[Any], name: str) -> Any:
-    matches = [a for a in automations if a.automation_spec.automation_name == name]
-    if not matches:
-        known = sorted({a.automation_spec.automation_name for a in automations})
-        hint = f"; there are: {', '.join(known)}" if 0 < len(known) <= 20 else ""
-        raise ManagementError(
-            f"no automation named {name!r} on JFrog ML at {api.where} (names are case-sensitive){hint}"
-        )
-    if len(matches) > 1:
-        ids = ", ".join(sorted(a.automation_id for a in matches))
-        raise ManagementError(
-            f"{len(matches)} automations on JFrog ML at {api.where} are named {name!r} (ids {ids}); "
-            "delete the extra ones (frogml automations delete --automation-id ID) and try again"
-        )
-    api.secrets.update(secret_values(matches[0].automation_spec))
-    return matches[0]
-
-
-def find_all(api: AutomationsApi, names: list[str]) -> list[Any]:
-    """Each named automation, or an error naming every missing one, before any write."""
-    automations = api.automations()
-    found, problems = [], []
-    for name in dict.fromkeys(names):
-        try:
-            found.append(find(api, automations, name))
-        except ManagementError as error:
-            problems.append(str(error))
-    if problems:
-        raise ManagementError("; ".join(problems) + ("; nothing was changed" if len(names) > 1 else ""))
-    return found
-
-
 # -- list -------------------------------------------------------------------------------------------------
-def summary(api: AutomationsApi, automation: Any) -> dict[str, Any]:
+def summary(client: Session, automation: Any) -> dict[str, Any]:
     spec = automation.automation_spec
     return {
         "id": automation.automation_id,
@@ -97,19 +69,21 @@ def summary(api: AutomationsApi, automation: Any) -> dict[str, Any]:
         "state": "active" if spec.is_enabled else "paused",
         "last_updated": timestamp(automation.create_audit, "date") if automation.HasField("create_audit") else "",
         "updated_by": automation.create_audit.user_id,
-        "spec": redacted(api.sdk, spec),
+        "spec": redacted(client.sdk, spec),
     }
 
 
 def list_automations(conn_id: str, *, as_json: bool) -> int:
-    with session(conn_id) as api:
-        automations = sorted(api.automations(), key=lambda a: (a.automation_spec.automation_name, a.automation_id))
-        rows = [summary(api, automation) for automation in automations]
+    with session(conn_id) as client:
+        automations = sorted(
+            client.automations.all(), key=lambda a: (a.automation_spec.automation_name, a.automation_id)
+        )
+        rows = [summary(client, automation) for automation in automations]
     if as_json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not rows:
-        print(f"no automations on JFrog ML at {api.where}")
+        print(f"no automations on JFrog ML at {client.where}")
         return 0
     columns = ("name", "model_id", "trigger", "action", "state", "last_updated")
     headers = ("NAME", "MODEL", "TRIGGER", "ACTION", "STATE", "LAST UPDATED")
@@ -127,23 +101,23 @@ def _table(headers: tuple[str, ...], rows: list[list[str]]) -> None:
 def set_active(conn_id: str, names: list[str], *, active: bool) -> int:
     """ToggleAutomationActivity for each named automation not already in that state."""
     verb, state = ("resumed", "active") if active else ("paused", "paused")
-    with session(conn_id) as api:
-        for automation in find_all(api, names):
+    with session(conn_id) as client:
+        for automation in client.automations.all_named(names):
             name = automation.automation_spec.automation_name
             if automation.automation_spec.is_enabled == active:
                 print(f"{name}: already {state}")
                 continue
-            api.toggle(automation.automation_id, name, enabled=active)
+            client.automations.toggle(automation.automation_id, name, enabled=active)
             print(f"{verb} {name}")
     return 0
 
 
 def run_now(conn_id: str, names: list[str]) -> int:
     """RunAutomation for each named automation: it runs now, whatever its trigger."""
-    with session(conn_id) as api:
-        for automation in find_all(api, names):
+    with session(conn_id) as client:
+        for automation in client.automations.all_named(names):
             name = automation.automation_spec.automation_name
-            api.run(automation.automation_id, name)
+            client.automations.run(automation.automation_id, name)
             paused = "" if automation.automation_spec.is_enabled else " (it is paused: its trigger stays off)"
             print(f"run requested: {name} (id {automation.automation_id}){paused}")
         if len(names) == 1:
@@ -153,11 +127,10 @@ def run_now(conn_id: str, names: list[str]) -> int:
 
 # -- executions -------------------------------------------------------------------------------------------
 def executions(conn_id: str, name: str, *, limit: int, as_json: bool) -> int:
-    with session(conn_id) as api:
-        automation = find(api, api.automations(), name)
-        found = api.executions(automation.automation_id, name)
-        secrets = [api.endpoint.secret, *api.secrets]
-    rows = sorted((_execution(item, secrets) for item in found), key=lambda row: row["started"], reverse=True)
+    with session(conn_id) as client:
+        automation = client.automations.named(name)
+        found = client.automations.executions(automation.automation_id, name)
+    rows = sorted((_execution(item, client.scrub) for item in found), key=lambda row: row["started"], reverse=True)
     if limit > 0:
         rows = rows[:limit]
     if as_json:
@@ -179,15 +152,15 @@ def executions(conn_id: str, name: str, *, limit: int, as_json: bool) -> int:
     return 0
 
 
-def _execution(execution: Any, secrets: list[str]) -> dict[str, Any]:
+def _execution(execution: Any, scrub: Callable[[str], str]) -> dict[str, Any]:
     details = execution.run_details
     return {
         "id": execution.execution_id,
         "status": EXECUTION_STATUSES.get(details.status, str(details.status)),
         "started": timestamp(details, "start_time"),
         "ended": timestamp(details, "end_time"),
-        "task": scrub(details.task, secrets),
-        "finish_cause": scrub(details.finish_cause, secrets),
-        "error_details": scrub(details.error_details, secrets),
+        "task": scrub(details.task),
+        "finish_cause": scrub(details.finish_cause),
+        "error_details": scrub(details.error_details),
         "last_update": timestamp(details, "last_update_date"),
     }

@@ -27,13 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from frogml_airflow_provider.management.remote import (
-    AutomationsApi,
-    ManagementError,
-    load_sdk,
-    open_endpoint,
-)
-from frogml_airflow_provider.management.specs import changed_fields, secret_values, wire_spec
+from frogml_airflow_provider.errors import FrogMLProviderError, ManagementError
+from frogml_airflow_provider.management.commands import session
+from frogml_airflow_provider.management.specs import changed_fields, wire_spec
+from frogml_airflow_provider.platform.jfrog.automations import AutomationsService, secret_values
+from frogml_airflow_provider.platform.jfrog.session import load_sdk
 from frogml_airflow_provider.term import Progress, tag
 
 Kind = Literal["create", "update", "unchanged"]
@@ -101,12 +99,9 @@ def register(path: Path, *, conn_id: str, dry_run: bool, yes: bool, confirm: Con
         wanted = _load(path)
         if wanted is None:
             return 1
-        endpoint = open_endpoint(conn_id)
-        try:
-            return _register(AutomationsApi(endpoint), wanted, dry_run=dry_run, yes=yes, confirm=confirm or ask)
-        finally:
-            endpoint.close()
-    except ManagementError as error:
+        with session(conn_id) as client:
+            return _register(client.automations, wanted, dry_run=dry_run, yes=yes, confirm=confirm or ask)
+    except FrogMLProviderError as error:
         print(f"error  {error}", file=sys.stderr)
         return error.exit_code
 
@@ -141,14 +136,12 @@ def _load(path: Path) -> list[tuple[str, str, Any]] | None:
 
 
 def _register(
-    api: AutomationsApi, wanted: list[tuple[str, str, Any]], *, dry_run: bool, yes: bool, confirm: Confirm
+    api: AutomationsService, wanted: list[tuple[str, str, Any]], *, dry_run: bool, yes: bool, confirm: Confirm
 ) -> int:
-    existing = api.automations()
+    for _, _, spec in wanted:  # scrubbed from every message from now on (the listed ones are already)
+        api.session.secrets.update(secret_values(spec))
+    existing = api.all()
     plan = build_plan(wanted, existing, api.where)
-    for automation in existing:
-        api.secrets.update(secret_values(automation.automation_spec))
-    for _, _, spec in wanted:
-        api.secrets.update(secret_values(spec))
     _print_plan(plan, api.where)
     if dry_run:
         print("dry run: nothing written")
@@ -200,7 +193,7 @@ def _print_plan(plan: Plan, where: str) -> None:
 
 
 # -- applying, and undoing ------------------------------------------------------------------------------
-def apply(api: AutomationsApi, plan: Plan) -> None:
+def apply(api: AutomationsService, plan: Plan) -> None:
     """Every write of ``plan``; on a failure, the run's writes undone and ``ManagementError`` raised."""
     done: list[tuple[Step, str]] = []  # (step, automation id), in the order written
     for step in plan.writes:
@@ -214,7 +207,7 @@ def apply(api: AutomationsApi, plan: Plan) -> None:
                 done.append((step, automation_id))  # before the call: a failed update may still have landed
                 api.update(automation_id, step.spec)
                 print(f"updated    {step.name} (id {automation_id})")
-        except ManagementError as error:
+        except FrogMLProviderError as error:
             print(f"failed     {step.name}: rolling back this run's changes", file=sys.stderr)
             undone, left = _roll_back(api, plan, done)
             head = f"registration stopped at {step.kind} of {step.name!r}: {error}"
@@ -228,7 +221,7 @@ def apply(api: AutomationsApi, plan: Plan) -> None:
             ) from None
 
 
-def _roll_back(api: AutomationsApi, plan: Plan, done: list[tuple[Step, str]]) -> tuple[int, list[str]]:
+def _roll_back(api: AutomationsService, plan: Plan, done: list[tuple[Step, str]]) -> tuple[int, list[str]]:
     """Undo ``done`` in reverse order: (undo steps that worked, a line for each that failed)."""
     undo = list(reversed(done)) + [(step, automation_id) for step, automation_id in _lost_creates(api, plan, done)]
     left: list[str] = []
@@ -240,20 +233,20 @@ def _roll_back(api: AutomationsApi, plan: Plan, done: list[tuple[Step, str]]) ->
             else:
                 api.update(automation_id, step.existing.automation_spec)  # the previous spec, as it was
                 print(f"rolled back: restored {step.name} (id {automation_id})", file=sys.stderr)
-        except ManagementError as error:
+        except FrogMLProviderError as error:
             what = "created, not deleted" if step.kind == "create" else "updated, previous spec not restored"
             left.append(f"{step.name} (id {automation_id}): {what}: {error}")
     return len(undo) - len(left), left
 
 
-def _lost_creates(api: AutomationsApi, plan: Plan, done: list[tuple[Step, str]]) -> list[tuple[Step, str]]:
+def _lost_creates(api: AutomationsService, plan: Plan, done: list[tuple[Step, str]]) -> list[tuple[Step, str]]:
     """Automations this run created although their create failed (the reply lost, a deadline)."""
     before = {automation.automation_id for automation in plan.existing}
     known = {automation_id for _, automation_id in done}
     creating = {step.name: step for step in plan.writes if step.kind == "create"}
     try:
-        now = api.automations()
-    except ManagementError as error:
+        now = api.all()
+    except FrogMLProviderError as error:
         names = ", ".join(name for name in creating if name not in {step.name for step, _ in done}) or "none"
         print(
             f"warning: cannot list the automations again ({error}); if a failed create reached JFrog ML anyway, "

@@ -7,13 +7,12 @@ would send, ``is_sdk_v1=True`` included (the SDK's client forces it on every cre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
 from frogml_airflow_provider.automations import Automation
+from frogml_airflow_provider.errors import HIDDEN
 from frogml_airflow_provider.export.native import automation_spec
-from frogml_airflow_provider.management.remote import HIDDEN
 
 # Not the automation's: the SDK's client sets it on every write, and automations made by older
 # SDKs or in the UI have it false. Equal specs apart from it are "unchanged".
@@ -27,7 +26,7 @@ TRIGGER_KINDS = {
     "on_boarding_trigger": "on-boarding",
 }
 ACTION_KINDS = {"build_deploy": "build-deploy", "batch_execution": "batch"}
-_SLOTS = (("on_error", "onError"), ("on_success", "onSuccess"))
+_SLOTS = ("onError", "onSuccess")  # the notification fields, as protobuf-JSON names them
 
 
 def wire_spec(sdk: Any, automation: Automation) -> Any:
@@ -58,24 +57,10 @@ def _is_repeated(descriptor: Any) -> bool:
     return bool(repeated) if repeated is not None else descriptor.label == descriptor.LABEL_REPEATED
 
 
-def secret_values(spec: Any) -> Iterator[str]:
-    """The credentials in a spec's notifications: Slack webhooks, webhook URLs, header values."""
-    for slot, _ in _SLOTS:
-        if not spec.HasField(slot):
-            continue
-        notification = getattr(spec, slot)
-        kind = notification.WhichOneof("notification")
-        if kind == "post_slack_notification":
-            yield notification.post_slack_notification.webhook
-        elif kind == "custom_webhook":
-            yield notification.custom_webhook.url
-            yield from notification.custom_webhook.headers.values()
-
-
 def redacted(sdk: Any, spec: Any) -> dict[str, Any]:
     """The spec's protobuf-JSON with every secret replaced by ``<hidden>`` (header names kept)."""
     data: dict[str, Any] = sdk.json_format.MessageToDict(spec)
-    for _, slot in _SLOTS:
+    for slot in _SLOTS:
         notification = data.get(slot) or {}
         slack = notification.get("postSlackNotification")
         if isinstance(slack, dict) and "webhook" in slack:

@@ -45,6 +45,15 @@ class FrogMLOperatorMixin:
 
 
 class FrogMLBaseOperator(FrogMLOperatorMixin, BaseOperator):
+    """What the FrogML operators that act on one model share.
+
+    :param model_id: the JFrog ML model (its id, as in the automation's ``model_id``).
+    :param automation_name: the automation this task belongs to (for logs and the console); "".
+    :param frogml_conn_id: the ``frogml`` connection: the local embedded platform, or JFrog ML.
+        Default ``frogml_default``.
+    :param kwargs: the arguments of Airflow's ``BaseOperator`` (``task_id``, ``retries``...).
+    """
+
     ui_color = FROGML_GREEN
 
     def __init__(

@@ -9,6 +9,7 @@ from typing import Any
 
 from airflow.sdk import Context
 
+from frogml_airflow_provider.errors import FrogMLBuildFailed, PlatformError
 from frogml_airflow_provider.operators._base import (
     FrogMLBaseOperator,
     poll_interval,
@@ -16,15 +17,13 @@ from frogml_airflow_provider.operators._base import (
     trigger_initial_delay,
 )
 from frogml_airflow_provider.operators.links import FrogMLBuildLink, FrogMLModelLink
-from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
+from frogml_airflow_provider.platform.base import BuildRequest, BuildState
 from frogml_airflow_provider.tasks import BUILD_ID, METRICS
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 
+__all__ = ["FrogMLBuildFailed", "FrogMLBuildOperator"]  # FrogMLBuildFailed: defined in errors.py
+
 _RESTARTABLE = (BuildState.FAILED, BuildState.CANCELLED, BuildState.TIMED_OUT)
-
-
-class FrogMLBuildFailed(PlatformError):
-    """The build ended FAILED, CANCELLED or TIMED_OUT; the message carries the log's tail."""
 
 
 class FrogMLBuildOperator(FrogMLBaseOperator):
@@ -37,10 +36,15 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
     ``build_timeout`` from its start (an absolute deadline, kept across retries); then it is
     cancelled and the task fails.
 
-    :param model_id: the JFrog ML model to build.
-    :param build_spec: the build specification (git source, branch, main dir, env vars, ...).
-    :param build_timeout: how long the build may take before it is cancelled.
+    :param build_spec: the build specification (a ``BuildSpecifications`` as data: git source,
+        branch, main dir, env vars, resources...).
+    :param build_timeout: how long the build may take before it is cancelled. Default 2 hours.
     :param poll_interval: seconds between status checks while deferred (default: ``[frogml] poll_interval``).
+    :param model_id: the JFrog ML model to build.
+    :param automation_name: the automation this task belongs to (for logs and the console); "".
+    :param frogml_conn_id: the ``frogml`` connection: the local embedded platform, or JFrog ML.
+        Default ``frogml_default``.
+    :param kwargs: the arguments of Airflow's ``BaseOperator`` (``task_id``, ``retries``...).
     """
 
     template_fields: Sequence[str] = ("model_id", "build_spec")

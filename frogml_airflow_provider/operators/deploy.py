@@ -9,21 +9,32 @@ from typing import Any
 
 from airflow.sdk import Context
 
+from frogml_airflow_provider.errors import FrogMLDeployFailed, PlatformError
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, trigger_initial_delay
 from frogml_airflow_provider.operators.links import FrogMLModelLink
-from frogml_airflow_provider.platform.base import DeploymentState, PlatformError
+from frogml_airflow_provider.platform.base import DeploymentState
 from frogml_airflow_provider.tasks import BUILD, BUILD_ID, ENDPOINT
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
 
-
-class FrogMLDeployFailed(PlatformError):
-    """The deployment did not come to serve."""
+__all__ = ["FrogMLDeployFailed", "FrogMLDeployOperator"]  # FrogMLDeployFailed: defined in errors.py
 
 
 class FrogMLDeployOperator(FrogMLBaseOperator):
     """Deploys the build pushed to XCom by ``build_task_id`` with ``deployment_spec`` (a
     ``DeploymentSpecifications`` as data) and waits, deferred, until it serves. Idempotent: a
     build already serving in the variation is not deployed again. Pushes ``endpoint``.
+
+    :param deployment_spec: the deployment (a ``DeploymentSpecifications`` as data: pods, CPU,
+        memory, variation, environments...).
+    :param build_task_id: the task whose XCom ``build_id`` is deployed. Default ``build``.
+    :param deploy_timeout: how long the deployment may take to serve before the task fails.
+        Default 30 minutes.
+    :param poll_interval: seconds between status checks while deferred (default: ``[frogml] poll_interval``).
+    :param model_id: the JFrog ML model (its id, as in the automation's ``model_id``).
+    :param automation_name: the automation this task belongs to (for logs and the console); "".
+    :param frogml_conn_id: the ``frogml`` connection: the local embedded platform, or JFrog ML.
+        Default ``frogml_default``.
+    :param kwargs: the arguments of Airflow's ``BaseOperator`` (``task_id``, ``retries``...).
     """
 
     template_fields: Sequence[str] = ("model_id", "deployment_spec")

@@ -9,10 +9,11 @@ from airflow.sdk import BaseBranchOperator, Context
 
 from frogml_airflow_provider.automations import ThresholdDirection
 from frogml_airflow_provider.automations._checks import is_sql
+from frogml_airflow_provider.errors import OperatorArgumentError, PlatformError
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID
 from frogml_airflow_provider.operators._base import FROGML_GREEN, FrogMLOperatorMixin
 from frogml_airflow_provider.operators.links import FrogMLModelLink
-from frogml_airflow_provider.platform.base import PlatformError, RecordsDecisions
+from frogml_airflow_provider.platform.base import RecordsDecisions
 from frogml_airflow_provider.tasks import BUILD, BUILD_ID, DEPLOY, GATE, METRICS, SKIP_DEPLOY
 
 
@@ -20,6 +21,21 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
     """Compares the metric the build logged with a threshold (``BuildMetric``: a number or a SQL
     query) or with the build deployed in ``variation`` (``DeployedBuildMetric``), and follows
     ``deploy_task_id`` when the condition holds, ``skip_task_id`` otherwise.
+
+    :param model_id: the JFrog ML model whose build is checked.
+    :param metric_name: the metric the build logged (``frogml.log_metric``) to compare.
+    :param direction: a ``ThresholdDirection`` name: ``ABOVE``, ``ABOVE_OR_EQUAL``, ``BELOW``...
+    :param threshold: a number, or a SQL query returning one (``BuildMetric``). Exactly one of
+        ``threshold`` and ``variation`` is given.
+    :param variation: compare with the build serving in this variation instead
+        (``DeployedBuildMetric``); a variation with nothing serving always deploys.
+    :param automation_name: the automation this task belongs to (for logs and the console); "".
+    :param build_task_id: the task whose XCom ``build_id`` and ``metrics`` are checked. Default ``build``.
+    :param deploy_task_id: the task to follow when the condition holds. Default ``deploy``.
+    :param skip_task_id: the task to follow otherwise. Default ``skip_deploy``.
+    :param frogml_conn_id: the ``frogml`` connection: the local embedded platform, or JFrog ML.
+        Default ``frogml_default``.
+    :param kwargs: the arguments of Airflow's ``BaseOperator`` (``task_id``, ``retries``...).
     """
 
     template_fields: Sequence[str] = ("model_id", "metric_name", "threshold")
@@ -43,7 +59,10 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
     ) -> None:
         super().__init__(**kwargs)
         if (threshold is None) == (variation is None):
-            raise ValueError("give exactly one of threshold (BuildMetric) or variation (DeployedBuildMetric)")
+            raise OperatorArgumentError(
+                f"task {kwargs.get('task_id')!r}: give exactly one of threshold (BuildMetric) or variation "
+                "(DeployedBuildMetric)"
+            )
         self.model_id = model_id
         self.metric_name = metric_name
         self.direction = direction

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Context
+from airflow.sdk.exceptions import AirflowSkipException
 
 from frogml_airflow_provider.automations import ThresholdDirection
 from frogml_airflow_provider.automations._checks import is_sql
+from frogml_airflow_provider.errors import FrogMLProviderError
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator
 from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.operators.trigger_state import TriggerState, decide
@@ -18,6 +20,11 @@ from frogml_airflow_provider.platform.base import RecordsDecisions
 from frogml_airflow_provider.tasks import EVALUATION
 
 DEFAULT_COOLDOWN = timedelta(hours=24)
+
+
+class FrogMLNoRetrain(FrogMLProviderError, AirflowSkipException):
+    """The metric did not call for a retrain: the task, and the rest of the run, are skipped.
+    An Airflow skip (Airflow skips a task only for its own exception), listed in errors.py."""
 
 
 class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
@@ -30,6 +37,18 @@ class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
     so it survives restarts. When there is no retrain, this task is skipped, and so is the rest
     of the run. A query that fails or does not return one number fails the task and changes no
     state: it never counts as crossed.
+
+    :param trigger_name: the trigger's name, for logs, XCom and the console.
+    :param sql_query: the SQL (model analytics) whose one numeric value is the metric.
+    :param direction: a ``ThresholdDirection`` name: ``ABOVE``, ``ABOVE_OR_EQUAL``, ``BELOW``...
+    :param threshold: a number, or a SQL query returning one.
+    :param cooldown: how long a metric that stays crossed waits before it retrains again
+        (default: ``[frogml] metric_trigger_cooldown``, 24 h).
+    :param model_id: the JFrog ML model (its id, as in the automation's ``model_id``).
+    :param automation_name: the automation this task belongs to (for logs and the console); "".
+    :param frogml_conn_id: the ``frogml`` connection: the local embedded platform, or JFrog ML.
+        Default ``frogml_default``.
+    :param kwargs: the arguments of Airflow's ``BaseOperator`` (``task_id``, ``retries``...).
     """
 
     template_fields: Sequence[str] = ("model_id", "sql_query", "threshold")
@@ -54,8 +73,6 @@ class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
         self.cooldown = cooldown
 
     def execute(self, context: Context) -> Any:
-        from airflow.sdk.exceptions import AirflowSkipException
-
         platform = self.hook.platform
         value = platform.query(self.sql_query).single_number(f"the metric query of trigger {self.trigger_name!r}")
         if is_sql(self.threshold):
@@ -81,7 +98,7 @@ class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
             platform.record_decision("trigger", self.model_id, context["ti"].dag_id, evaluation)
         self.log.info("%s = %s, %s %s: %s", self.trigger_name, value, direction.name.lower(), target, decision.reason)
         if not decision.retrain:
-            raise AirflowSkipException(f"no retrain: {decision.reason}")
+            raise FrogMLNoRetrain(f"no retrain: {decision.reason}")
         return evaluation
 
     def _cooldown(self) -> timedelta:

@@ -13,7 +13,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from frogml_airflow_provider.errors import FrogMLProviderError
+# Defined with every other error in errors.py; imported here too, where platforms used to find them.
+from frogml_airflow_provider.errors import PlatformError as PlatformError
+from frogml_airflow_provider.errors import QueryShapeError as QueryShapeError
 
 
 class BuildState(StrEnum):
@@ -115,14 +117,6 @@ class QueryResult:
         if math.isnan(number):
             raise QueryShapeError(f"{what} returned NaN in column {self.columns[0]!r}")
         return number
-
-
-class PlatformError(FrogMLProviderError):
-    """A platform call failed: the message says which call, which model or build, what to check."""
-
-
-class QueryShapeError(PlatformError):
-    """An analytics query did not return one numeric value."""
 
 
 @runtime_checkable

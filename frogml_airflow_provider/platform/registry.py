@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from frogml_airflow_provider.platform.base import Platform, PlatformError
+from frogml_airflow_provider.errors import PlatformError
+from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
+from frogml_airflow_provider.platform.base import Platform
 
 
 def platform_from_locator(locator: dict[str, Any]) -> Platform:
@@ -16,5 +18,5 @@ def platform_from_locator(locator: dict[str, Any]) -> Platform:
     if kind == "jfrog":
         from frogml_airflow_provider.platform.jfrog import JFrogMLPlatform
 
-        return JFrogMLPlatform(conn_id=locator.get("conn_id") or "frogml_default", url=locator.get("url") or "")
+        return JFrogMLPlatform(conn_id=locator.get("conn_id") or DEFAULT_CONN_ID, url=locator.get("url") or "")
     raise PlatformError(f"unknown platform {kind!r} in locator {sorted(locator)}: expected 'local' or 'jfrog'")

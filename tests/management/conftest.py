@@ -1,81 +1,32 @@
-"""The SDK's own automation service mock (``frogml_services_mock``), in process, on a loopback port.
-
-``AutomationsMock`` is the wheel's ``AutomationManagementServiceMock`` plus:
-
-- its crashing RPCs fixed (``fixed=True``, the default): ToggleAutomationActivity assigns a bool
-  to the ``automation_spec`` message (INTERNAL on every call); executions are kept as the SDK's
-  dataclasses, UpdateAutomationExecution merges proto fields into them and
-  ListAutomationExecutions answers with them instead of protos (it fails as soon as there is
-  one execution). ``fixed=False`` keeps the wheel's behaviour;
-- injected failures: ``fail("CreateAutomation", 2)`` fails the 2nd create from now, before it is
-  stored; ``after_write=True`` after it is (the reply lost: the write landed anyway);
-- a record of every call's metadata, and of RunAutomation requests (the mock keeps none).
-
-The ``mock`` fixture points the management commands at it through ``set_endpoint_factory``.
+"""Fixtures of the management commands' tests: the SDK's own automation service mock
+(``frogml_services_mock``, fixed where it crashes: ``tests.support.jfrog.automations_mock_class``)
+served on 127.0.0.1, a ``frogml_default`` connection pointing at it, automation folders, and the
+CLI run in process with a check that no secret is ever printed.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent import futures
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from tests.support.jfrog import (
+    HEADER_LINE,
+    SECRETS,
+    automations_mock_class,
+    connection,
+    import_sdk,
+    start_automations_mock,
+)
+
 if importlib.util.find_spec("frogml") is None or importlib.util.find_spec("frogml_services_mock") is None:
     # Only the test of the command without the SDK can run (pip install .[test] installs it).
     collect_ignore = ["test_register.py", "test_rollback.py", "test_commands.py", "test_credentials.py"]
-
-TOKEN = "test-token-0123456789abcdef-never-printed"
-WEBHOOK = "https://hooks.slack.com/services/T000/B000/SLACK-SECRET-XYZ"
-HOOK_URL = "https://hooks.example.com/CUSTOM-SECRET-URL"
-HEADER = "Bearer HEADER-SECRET-VALUE"
-SECRETS = (TOKEN, WEBHOOK, HOOK_URL, HEADER)
-
-HEADER_LINE = "from frogml.core.automations import *\n"
-BUILD = """
-{name} = Automation(
-    name="{name}",
-    model_id="{model}",
-    trigger=ScheduledTrigger(cron="{cron}"),
-    action=FrogmlBuildDeploy(
-        BuildSpecifications(git_uri="https://github.com/acme/models.git#churn", tags=["prod"]),
-        BuildMetric("f1_score", ThresholdDirection.ABOVE, "0.7"),
-        DeploymentSpecifications(number_of_pods=1, memory="2Gi"),
-    ),
-    on_error=SlackNotification(webhook="{webhook}"),
-)
-"""
-BATCH = """
-{name} = Automation(
-    name="{name}",
-    model_id="{model}",
-    is_enabled=False,
-    trigger=NoneTrigger(),
-    action=BatchExecution(
-        data_specifications=BatchJobDataSpecifications(
-            source_bucket="in", source_folder="d", input_file_type="parquet",
-            destination_bucket="out", destination_folder="d", output_file_type="csv",
-        ),
-    ),
-    on_success=CustomWebhook(url="{url}", http_method="POST", headers={{"Authorization": "{header}"}}),
-)
-"""
-
-
-def build(name: str, model: str = "churn", cron: str = "0 2 * * *") -> str:
-    return BUILD.format(name=name, model=model, cron=cron, webhook=WEBHOOK)
-
-
-def batch(name: str, model: str = "scoring") -> str:
-    return BATCH.format(name=name, model=model, url=HOOK_URL, header=HEADER)
 
 
 @pytest.fixture
@@ -94,176 +45,33 @@ def folder(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-@contextmanager
-def _home(home: Path) -> Iterator[None]:
-    """The SDK writes ``$HOME/.frogml`` when imported: import it under a throw-away HOME."""
-    previous = os.environ.get("HOME")
-    os.environ["HOME"] = str(home)
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["HOME"]
-        else:
-            os.environ["HOME"] = previous
-
-
 @pytest.fixture(scope="session")
 def sdk(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
-    with _home(tmp_path_factory.mktemp("home")):
-        import grpc
-        from frogml._proto.qwak.automation.v1 import automation_execution_pb2 as execution
-        from frogml._proto.qwak.automation.v1 import automation_management_service_pb2_grpc as service_grpc
-        from frogml._proto.qwak.automation.v1 import automation_pb2 as automation
-        from frogml_services_mock.mocks.automation_management_service import AutomationManagementServiceMock
+    """The provider's SDK namespace (``sdk.grpc``, ``sdk.automation``...) and ``mock_class``."""
+    loaded = import_sdk(tmp_path_factory.mktemp("home"))
+    from frogml_services_mock.mocks.automation_management_service import AutomationManagementServiceMock
 
-        from frogml_airflow_provider.management.remote import load_sdk
-
-        load_sdk()
-    return SimpleNamespace(
-        grpc=grpc,
-        execution=execution,
-        service_grpc=service_grpc,
-        automation=automation,
-        mock_class=_mock_class(AutomationManagementServiceMock, grpc, execution),
-    )
-
-
-def _mock_class(base: type, grpc: Any, execution: Any) -> type:
-    class AutomationsMock(base):  # type: ignore[misc, valid-type]
-        def __init__(self, *, fixed: bool = True) -> None:
-            super().__init__()
-            self.fixed = fixed
-            self.calls: Counter[str] = Counter()
-            self.failures: dict[tuple[str, int], tuple[bool, str, str]] = {}
-            self.runs: list[str] = []
-            self.metadata: list[dict[str, str]] = []
-            self.address = ""
-
-        def fail(self, rpc: str, nth: int, *, after_write: bool = False, code: str = "", details: str = "") -> None:
-            """Fail the ``nth`` call of ``rpc`` (counted from now): INTERNAL before it acts, or with
-            ``after_write`` DEADLINE_EXCEEDED after it acted (unless ``code`` says otherwise)."""
-            nth += self.calls[rpc]
-            code = code or ("DEADLINE_EXCEEDED" if after_write else "INTERNAL")
-            self.failures[(rpc, nth)] = (after_write, code, details or f"injected failure of {rpc} #{nth}")
-
-        def state(self) -> dict[str, bytes]:
-            """The stored automations, byte for byte."""
-            return {key: value.SerializeToString(deterministic=True) for key, value in self.automations.items()}
-
-        def _guarded(self, rpc: str, request: Any, context: Any, call: Callable[[], Any]) -> Any:
-            self.calls[rpc] += 1
-            self.metadata.append(dict(context.invocation_metadata()))
-            failure = self.failures.get((rpc, self.calls[rpc]))
-            if failure and not failure[0]:
-                context.abort(getattr(grpc.StatusCode, failure[1]), failure[2])
-            reply = call()
-            if failure:
-                context.abort(getattr(grpc.StatusCode, failure[1]), failure[2])
-            return reply
-
-        def CreateAutomation(self, request: Any, context: Any) -> Any:
-            return self._guarded(
-                "CreateAutomation", request, context, lambda: base.CreateAutomation(self, request, context)
-            )
-
-        def UpdateAutomation(self, request: Any, context: Any) -> Any:
-            return self._guarded(
-                "UpdateAutomation", request, context, lambda: base.UpdateAutomation(self, request, context)
-            )
-
-        def DeleteAutomation(self, request: Any, context: Any) -> Any:
-            return self._guarded(
-                "DeleteAutomation", request, context, lambda: base.DeleteAutomation(self, request, context)
-            )
-
-        def ListAutomations(self, request: Any, context: Any) -> Any:
-            return self._guarded(
-                "ListAutomations", request, context, lambda: base.ListAutomations(self, request, context)
-            )
-
-        def RunAutomation(self, request: Any, context: Any) -> Any:
-            def run() -> Any:
-                reply = base.RunAutomation(self, request, context)
-                self.runs.append(request.automation_id)
-                return reply
-
-            return self._guarded("RunAutomation", request, context, run)
-
-        def ToggleAutomationActivity(self, request: Any, context: Any) -> Any:
-            def toggle() -> Any:
-                if not self.fixed:
-                    return base.ToggleAutomationActivity(self, request, context)
-                self.automations[request.automation_id].automation_spec.is_enabled = request.is_enabled
-                return self._responses.ToggleAutomationActivityResponse()
-
-            return self._guarded("ToggleAutomationActivity", request, context, toggle)
-
-        # Fixed: executions are kept as protos. The wheel keeps the SDK's dataclasses, merges the
-        # update's proto fields into them (a Timestamp where a datetime belongs) and answers the
-        # list with the dataclasses: the list fails as soon as there is one execution.
-        def RegisterAutomationExecution(self, request: Any, context: Any) -> Any:
-            if not self.fixed:
-                return base.RegisterAutomationExecution(self, request, context)
-            details = execution.ExecutionRunDetailsMessage(status=execution.RUNNING)
-            details.start_time.GetCurrentTime()
-            stored = execution.AutomationExecutionMessage(execution_id=request.execution_id, run_details=details)
-            self.automation_executions[request.automation_id].append(stored)
-            return self._responses.RegisterAutomationExecutionResponse()
-
-        def UpdateAutomationExecution(self, request: Any, context: Any) -> Any:
-            if not self.fixed:
-                return base.UpdateAutomationExecution(self, request, context)
-            for items in self.automation_executions.values():
-                for item in items:
-                    if item.execution_id == request.execution_id:
-                        item.run_details.MergeFrom(request.run_details)  # set fields win, as the mock means
-            return self._responses.UpdateAutomationExecutionResponse()
-
-        def ListAutomationExecutions(self, request: Any, context: Any) -> Any:
-            def listing() -> Any:
-                if not self.fixed:
-                    return base.ListAutomationExecutions(self, request, context)
-                found = self.automation_executions[request.automation_id]
-                return self._responses.ListAutomationExecutionsResponse(automation_executions=found)
-
-            return self._guarded("ListAutomationExecutions", request, context, listing)
-
-    from frogml._proto.qwak.automation.v1 import automation_management_service_pb2
-
-    AutomationsMock._responses = automation_management_service_pb2
-    return AutomationsMock
+    mock_class = automations_mock_class(AutomationManagementServiceMock, loaded.grpc, loaded.automation_execution)
+    return SimpleNamespace(**vars(loaded), mock_class=mock_class)
 
 
 @pytest.fixture
 def mock_server(sdk: SimpleNamespace) -> Iterator[Any]:
-    """A fresh ``AutomationsMock`` served on a loopback port (``.address``); no endpoint wired."""
-    server = sdk.grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    service = sdk.mock_class()
-    sdk.service_grpc.add_AutomationManagementServiceServicer_to_server(service, server)
-    port = server.add_insecure_port("localhost:0")
-    server.start()
-    service.address = f"localhost:{port}"
+    """A fresh automations mock served on 127.0.0.1 (``.address``); no connection points at it."""
+    server, service = start_automations_mock(sdk, sdk.mock_class)
     yield service
     server.stop(0)
 
 
 @pytest.fixture
-def mock(sdk: SimpleNamespace, mock_server: Any) -> Iterator[Any]:
-    """``mock_server``, with every management command of this process pointed at it."""
-    from frogml_airflow_provider.management.remote import Endpoint, set_endpoint_factory
-
-    channels: list[Any] = []
-
-    def endpoint(conn_id: str) -> Endpoint:
-        channel = sdk.grpc.insecure_channel(mock_server.address)
-        channels.append(channel)
-        metadata = (("authorization", f"Bearer {TOKEN}"),)
-        return Endpoint(channel, f"grpc://{mock_server.address}", metadata, TOKEN, "the test")
-
-    previous = set_endpoint_factory(endpoint)
-    yield mock_server
-    set_endpoint_factory(previous)
+def mock(mock_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``mock_server``, with the ``frogml_default`` connection (the commands' default) pointing at
+    it. ``extra.url`` is what messages call the platform (a JFrog URL would be); the tenant id is
+    given, so nothing is looked up over REST."""
+    port = int(mock_server.address.rsplit(":", 1)[1])
+    extra = {"url": f"grpc://{mock_server.address}", "tenant_id": "tenant-test"}
+    monkeypatch.setenv("AIRFLOW_CONN_FROGML_DEFAULT", connection(port, **extra))
+    return mock_server
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.management.conftest import WEBHOOK, batch, build
+from tests.support.jfrog import WEBHOOK, batch, build
 
 Cli = Callable[..., SimpleNamespace]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.management.conftest import TOKEN, build
+from tests.support.jfrog import TOKEN, build
 
 Cli = Callable[..., SimpleNamespace]
 ACCOUNT_STATUS = "/ml/core/api/v0/administration/accounts/get-account-status"

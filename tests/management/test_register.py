@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from frogml_airflow_provider.dags.loading import load_automations
-from frogml_airflow_provider.management.remote import load_sdk
 from frogml_airflow_provider.management.specs import wire_spec
-from tests.management.conftest import HEADER_LINE, batch, build
+from frogml_airflow_provider.platform.jfrog.session import load_sdk
+from tests.support.jfrog import HEADER_LINE, batch, build
 
 Cli = Callable[..., SimpleNamespace]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.management.conftest import batch, build
+from tests.support.jfrog import batch, build
 
 Cli = Callable[..., SimpleNamespace]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.management.conftest import HEADER_LINE, build
+from tests.support.jfrog import HEADER_LINE, build
 
 # A -c wrapper: a meta-path finder that refuses frogml (and the SDK's test double) before anything runs.
 WRAPPER = """

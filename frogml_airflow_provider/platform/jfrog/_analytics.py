@@ -13,17 +13,14 @@ import io
 import urllib.request
 from collections.abc import Callable
 
-from frogml_airflow_provider.platform.base import PlatformError, QueryResult
+from frogml_airflow_provider.errors import QueryFailed
+from frogml_airflow_provider.platform.base import QueryResult
 from frogml_airflow_provider.platform.jfrog._mapping import typed_rows
-from frogml_airflow_provider.platform.jfrog._session import Session
+from frogml_airflow_provider.platform.jfrog.session import Session
 
 PAGE_SIZE = 1000
 MAX_PAGES = 1000
 DOWNLOAD_TIMEOUT = 60.0
-
-
-class QueryFailed(PlatformError):
-    """The analytics engine ran the query and reported it failed, was cancelled, or took too long."""
 
 
 def run_query(

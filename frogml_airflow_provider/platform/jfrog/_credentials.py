@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from frogml_airflow_provider.platform.base import PlatformError
+from frogml_airflow_provider.errors import SetupError
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +65,14 @@ def resolve(conn_id: str, url_hint: str = "") -> Credentials:
         token = os.environ[TOKEN_ENV].strip()
         token_source = TOKEN_ENV
     if not token:
-        raise PlatformError(
+        raise SetupError(
             f"no JFrog access token for JFrog ML: set the password of Airflow connection {conn_id!r} "
             f"(type 'frogml') to a JFrog access token, or set {TOKEN_ENV}"
         )
     _mask(token)
     address, tls, url = _addresses(host, port, extra)
     if not address:
-        raise PlatformError(
+        raise SetupError(
             f"JFrog ML has no address: set the host of Airflow connection {conn_id!r} to your JFrog URL "
             f"(https://<name>.jfrog.io), or set {URL_ENV}"
         )

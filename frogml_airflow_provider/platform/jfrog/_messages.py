@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from frogml_airflow_provider.platform.base import PlatformError
+from frogml_airflow_provider.errors import PlatformError
 from frogml_airflow_provider.platform.jfrog._mapping import key_values, memory
 
 AGGREGATIONS = {

@@ -1,51 +1,30 @@
 """gRPC calls to JFrog ML: bounded retries of transient failures, and errors that say what to do.
 
-A failed call becomes a ``PlatformError`` naming the RPC, the model or build it was about, the
-gRPC status and what to check: the operators show that message as the task's failure. The
-platform's own text is kept (it often names the bad field), with the token scrubbed from it.
+A failed call becomes a ``JFrogMLCallError`` naming the RPC, what it was about (a model, a build,
+an automation), the gRPC status and what to check: the operators show that message as the task's
+failure, the CLI prints it. The platform's own text is kept (it often names the bad field), with
+every secret the session knows scrubbed from it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from frogml_airflow_provider.platform.base import PlatformError
+from frogml_airflow_provider.errors import (
+    HIDDEN,
+    JFrogMLAuthError,
+    JFrogMLCallError,
+    JFrogMLNotFoundError,
+    JFrogMLUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
 TRIES = 4
 FIRST_DELAY = 0.5  # seconds, doubled after each failed try: 0.5, 1, 2
 TRANSIENT = ("UNAVAILABLE", "DEADLINE_EXCEEDED")
-
-
-class JFrogMLCallError(PlatformError):
-    """A JFrog ML RPC failed. ``rpc`` and ``code`` (a gRPC status name) say which and how."""
-
-    def __init__(self, message: str, *, rpc: str = "", code: str = "") -> None:
-        super().__init__(message)
-        self.rpc = rpc
-        self.code = code
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), str(self), self.rpc, self.code))
-
-
-class JFrogMLAuthError(JFrogMLCallError):
-    """UNAUTHENTICATED or PERMISSION_DENIED: the token is wrong, expired or lacks a permission."""
-
-
-class JFrogMLNotFoundError(JFrogMLCallError):
-    """NOT_FOUND: the model, build or deployment does not exist (in this JFrog ML account)."""
-
-
-class JFrogMLUnavailableError(JFrogMLCallError):
-    """UNAVAILABLE or DEADLINE_EXCEEDED on every try: the control plane cannot be reached."""
-
-
-def _rebuild(cls: type[JFrogMLCallError], message: str, rpc: str, code: str) -> JFrogMLCallError:
-    return cls(message, rpc=rpc, code=code)
 
 
 class Caller:
@@ -62,19 +41,21 @@ class Caller:
         *,
         grpc: Any,
         metadata: list[tuple[str, str]],
-        secret: str,
+        secrets: Collection[str],
         token_source: str,
         where: str,
         timeout: float,
         sleep: Callable[[float], None],
         tries: int = TRIES,
         first_delay: float = FIRST_DELAY,
+        origin: str = "this worker",
     ) -> None:
         self._grpc = grpc
         self._metadata = metadata
-        self._secret = secret
-        self._token_source = token_source
+        self._secrets = secrets  # the session's: values added later are scrubbed too
+        self._token_source = token_source or "the connection's password"
         self._where = where
+        self._origin = origin
         self._timeout = timeout
         self._sleep = sleep
         self._tries = max(1, tries)
@@ -99,7 +80,10 @@ class Caller:
             except self._grpc.RpcError as error:
                 code = status_name(error)
                 if code not in retry_on or attempt == self._tries:
-                    raise self.error(rpc, about, code, status_details(error), attempts=attempt) from None
+                    unretried = code in TRANSIENT and code not in retry_on
+                    raise self.error(
+                        rpc, about, code, status_details(error), attempts=attempt, unretried=unretried
+                    ) from None
                 log.warning(
                     "JFrog ML %s for %s: %s (try %d of %d); retrying in %.1f s",
                     rpc,
@@ -113,7 +97,9 @@ class Caller:
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def error(self, rpc: str, about: str, code: str, details: str, *, attempts: int = 1) -> JFrogMLCallError:
+    def error(
+        self, rpc: str, about: str, code: str, details: str, *, attempts: int = 1, unretried: bool = False
+    ) -> JFrogMLCallError:
         """The error for a failed call: what failed, the platform's words, and what to check."""
         details = self.scrub(details).strip() or "no details"
         head = f"JFrog ML {rpc} for {about} failed ({code}): {details}"
@@ -139,9 +125,11 @@ class Caller:
                 code=code,
             )
         if code in TRANSIENT:
-            tried = f"after {attempts} tries" if attempts > 1 else "(not retried: it may have been started)"
+            tried = f" after {attempts} tries" if attempts > 1 else ""
+            if unretried:
+                tried = " (not retried: it may have been started)"
             return JFrogMLUnavailableError(
-                f"{head} {tried}. Check that {self._where} is reachable from this worker (network, proxy, "
+                f"{head}{tried}. Check that {self._where} is reachable from {self._origin} (network, proxy, "
                 "the connection's host or extra.grpc_address)",
                 rpc=rpc,
                 code=code,
@@ -155,8 +143,17 @@ class Caller:
         return JFrogMLCallError(f"{head}. This is an error of the JFrog ML platform", rpc=rpc, code=code)
 
     def scrub(self, text: str) -> str:
-        """``text`` without the token in it (platforms sometimes echo a request's headers)."""
-        return text.replace(self._secret, "***") if self._secret else text
+        """``text`` without the token or any other secret of the session in it."""
+        return scrub(text, self._secrets)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value in it replaced by ``HIDDEN`` (platforms echo a request's
+    headers and URLs). Longest first, so a secret inside another goes with it; values under 4
+    characters are left: replacing them would garble the text and hide nothing real."""
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+    return text
 
 
 def status_name(error: Any) -> str:

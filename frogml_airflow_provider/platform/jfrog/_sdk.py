@@ -24,11 +24,11 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from frogml_airflow_provider.platform.base import PlatformError
+from frogml_airflow_provider.errors import SetupError
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "install airflow-provider-frogml[frogml]"
+INSTALL_HINT = "install airflow-provider-frogml[frogml] (pip install 'airflow-provider-frogml[frogml]')"
 SHADED = "IS_LOGGER_SHADED"
 
 # Short name -> module. Every module is already loaded by ``frogml/__init__`` (it imports all the
@@ -36,6 +36,7 @@ SHADED = "IS_LOGGER_SHADED"
 _MODULES = {
     "grpc": "grpc",
     "wrappers": "google.protobuf.wrappers_pb2",
+    "json_format": "google.protobuf.json_format",
     "build_v1": "frogml._proto.qwak.build.v1.build_pb2",
     "build_api": "frogml._proto.qwak.build.v1.build_api_pb2",
     "build_api_grpc": "frogml._proto.qwak.build.v1.build_api_pb2_grpc",
@@ -59,6 +60,10 @@ _MODULES = {
     "analytics_grpc": "frogml._proto.qwak.analytics.analytics_service_pb2_grpc",
     "discovery": "frogml._proto.qwak.service_discovery.service_discovery_location_service_pb2",
     "discovery_grpc": "frogml._proto.qwak.service_discovery.service_discovery_location_service_pb2_grpc",
+    "automation": "frogml._proto.qwak.automation.v1.automation_pb2",
+    "automation_service": "frogml._proto.qwak.automation.v1.automation_management_service_pb2",
+    "automation_grpc": "frogml._proto.qwak.automation.v1.automation_management_service_pb2_grpc",
+    "automation_execution": "frogml._proto.qwak.automation.v1.automation_execution_pb2",
     # The CLI's own build configuration and RemoteBuildSpec mapping, so a build request carries
     # exactly what ``frogml models build`` sends.
     "build_config": "frogml.core.inner.build_config.build_config_v1",
@@ -75,7 +80,7 @@ _loaded: SimpleNamespace | None = None
 def load() -> Any:
     """The SDK's modules as attributes (``sdk.grpc``, ``sdk.build_api``...), imported once.
 
-    Raises ``PlatformError`` saying what to install when the SDK (or grpc) is missing.
+    Raises ``SetupError`` saying what to install when the SDK (or grpc) is missing.
     """
     global _loaded
     if _loaded is not None:
@@ -89,7 +94,8 @@ def load() -> Any:
 def import_modules(names: dict[str, str]) -> SimpleNamespace:
     """Import ``{short: module}`` of the SDK safely: a writable HOME, logging left alone.
 
-    Raises ``PlatformError`` saying what to install when the SDK (or grpc) is missing.
+    Raises ``SetupError`` saying what to install when the SDK (or grpc) is missing, or what
+    failed when it is installed but does not import.
     """
     _require("frogml")
     _require("grpc")
@@ -101,8 +107,12 @@ def import_modules(names: dict[str, str]) -> SimpleNamespace:
             try:
                 modules[short] = importlib.import_module(name)
             except ImportError as error:
-                raise PlatformError(
-                    f"the JFrog ML backend needs the frogml SDK, which could not be imported ({error}); {INSTALL_HINT}"
+                raise SetupError(
+                    f"the JFrog ML backend needs the frogml SDK, which is not installed ({error}); {INSTALL_HINT}"
+                ) from None
+            except Exception as error:  # noqa: BLE001 - the SDK's import runs its own code: say what broke
+                raise SetupError(
+                    f"the frogml SDK failed to import ({type(error).__name__}: {error}); reinstall it: {INSTALL_HINT}"
                 ) from None
     return SimpleNamespace(**modules)
 
@@ -128,7 +138,10 @@ def _require(package: str) -> None:
     except (ImportError, ValueError):
         found = False
     if not found:
-        raise PlatformError(f"the JFrog ML backend needs the frogml SDK ({package!r} is not installed); {INSTALL_HINT}")
+        raise SetupError(
+            "the JFrog ML backend needs the frogml SDK, which is not installed "
+            f"({package!r} is missing); {INSTALL_HINT}"
+        )
 
 
 def home_is_usable(home: str) -> bool:

@@ -22,13 +22,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from frogml_airflow_provider.errors import JFrogMLNotFoundError, PlatformError
+from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
 from frogml_airflow_provider.platform.base import (
     Build,
     BuildRequest,
     BuildState,
     Deployment,
     DeploymentState,
-    PlatformError,
     QueryResult,
 )
 from frogml_airflow_provider.platform.jfrog._mapping import (
@@ -39,10 +40,10 @@ from frogml_airflow_provider.platform.jfrog._mapping import (
     run_tag,
     shown_uri,
 )
+from frogml_airflow_provider.platform.jfrog.session import RPC_TIMEOUT, TRIES, Session, open_session
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONN_ID = "frogml_default"
 LOG_TAIL_LINES = 40
 
 
@@ -63,10 +64,10 @@ class JFrogMLPlatform:
         conn_id: str = DEFAULT_CONN_ID,
         url: str = "",
         *,
-        rpc_timeout: float = 30.0,
+        rpc_timeout: float = RPC_TIMEOUT,
         query_timeout: float = 300.0,
         query_poll_interval: float = 1.0,
-        tries: int = 4,
+        tries: int = TRIES,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         log_tail_lines: int = LOG_TAIL_LINES,
@@ -80,28 +81,19 @@ class JFrogMLPlatform:
         self.sleep = sleep
         self.clock = clock
         self.log_tail_lines = log_tail_lines
-        self._session: Any = None
+        self._session: Session | None = None
         self._lock = threading.Lock()
 
     def locator(self) -> dict[str, Any]:
         return {"kind": self.name, "conn_id": self.conn_id, "url": self.url}
 
-    def session(self) -> Any:
+    def session(self) -> Session:
         """The SDK, credentials and channel, set up on first use (thread-safe)."""
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    from frogml_airflow_provider.platform.jfrog import _sdk
-                    from frogml_airflow_provider.platform.jfrog._credentials import resolve
-                    from frogml_airflow_provider.platform.jfrog._session import Session
-
-                    sdk = _sdk.load()
-                    self._session = Session(
-                        sdk,
-                        resolve(self.conn_id, self.url),
-                        timeout=self.rpc_timeout,
-                        sleep=self.sleep,
-                        tries=self.tries,
+                    self._session = open_session(
+                        self.conn_id, self.url, timeout=self.rpc_timeout, sleep=self.sleep, tries=self.tries
                     )
         return self._session
 
@@ -113,7 +105,6 @@ class JFrogMLPlatform:
     # -- builds ----------------------------------------------------------------------------
     def submit_build(self, request: BuildRequest) -> Build:
         from frogml_airflow_provider.platform.jfrog._messages import remote_build_spec, uses_gpu
-        from frogml_airflow_provider.platform.jfrog._rpc import JFrogMLNotFoundError
 
         spec = request.build_spec
         model_id = request.model_id
@@ -302,8 +293,6 @@ class JFrogMLPlatform:
     def get_deployment(self, model_id: str, variation: str) -> Deployment | None:
         """The build most recently deployed to ``variation`` and its state; over several
         environments, the worst of them (FAILED, then DEPLOYING, then SERVING)."""
-        from frogml_airflow_provider.platform.jfrog._rpc import JFrogMLNotFoundError
-
         session = self.session()
         sdk = session.sdk
         try:

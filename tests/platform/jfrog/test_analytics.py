@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from frogml_airflow_provider.platform.base import QueryShapeError
-from frogml_airflow_provider.platform.jfrog._analytics import QueryFailed
-from tests.platform.jfrog.conftest import TOKEN, connection, start_control_plane
+from frogml_airflow_provider.errors import QueryFailed, QueryShapeError
+from tests.support.jfrog import TOKEN, connection, start_control_plane
 
 pytestmark = pytest.mark.sdk
 

@@ -8,39 +8,13 @@ from typing import Any
 
 import pytest
 
+from frogml_airflow_provider.errors import JFrogMLNotFoundError
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
 from frogml_airflow_provider.platform.jfrog._mapping import run_tag
-from frogml_airflow_provider.platform.jfrog._rpc import JFrogMLNotFoundError
-from tests.platform.jfrog.conftest import ENV_ID, MODEL
+from tests.support.jfrog import ENV_ID, GIT, MODEL
+from tests.support.jfrog import build_spec as spec
 
 pytestmark = pytest.mark.sdk
-
-GIT = "https://github.com/acme/models.git#churn/model"
-
-
-def spec(**overrides: Any) -> dict[str, Any]:
-    """A BuildSpecifications as the plan hands it over (``to_plain``), with the SDK's defaults."""
-    base: dict[str, Any] = {
-        "kind": "BuildSpecifications",
-        "parameters": {"epochs": "3"},
-        "git_uri": GIT,
-        "tags": ["prod"],
-        "git_access_token_secret": "github-token",
-        "git_branch": "release",
-        "main_dir": "src",
-        "base_image": "",
-        "assumed_iam_role": "",
-        "resources": {"kind": "CpuResources", "cpu_fraction": 3, "memory": "6Gi"},
-        "dependency_file_path": None,
-        "env_vars": ["STAGE=prod", "SEED=7"],
-        "git_ssh_token_secret": None,
-        "gpu_compatible": False,
-        "push_image": True,
-        "purchase_option": "ondemand",
-        "provision_instance_timeout": 90,
-        "service_account_key_secret_name": "",
-    }
-    return {**base, **overrides}
 
 
 def submit(platform: Any, run_key: str = "dag__run-1", **overrides: Any) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.jfrog import _credentials
 from frogml_airflow_provider.platform.jfrog._credentials import DEFAULT_GRPC_ADDRESS, grpc_target, resolve
-from tests.platform.jfrog.conftest import TOKEN
+from tests.support.jfrog import TOKEN
 
 
 @pytest.fixture(autouse=True)

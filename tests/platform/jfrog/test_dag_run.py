@@ -15,7 +15,7 @@ from airflow.dag_processing.dagbag import DagBag
 
 from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.platform.jfrog._mapping import run_tag
-from tests.platform.jfrog.conftest import ENV_ID, MODEL, MODEL_API, connection
+from tests.support.jfrog import ENV_ID, MODEL, MODEL_API, connection
 
 pytestmark = [pytest.mark.sdk, pytest.mark.airflow_db]
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from frogml_airflow_provider.errors import JFrogMLNotFoundError
 from frogml_airflow_provider.platform.base import DeploymentState, PlatformError
-from frogml_airflow_provider.platform.jfrog._rpc import JFrogMLNotFoundError
-from tests.platform.jfrog.conftest import ENV_ID, MODEL, MODEL_API, STAGING_ID, STAGING_NAME
+from tests.support.jfrog import ENV_ID, MODEL, MODEL_API, STAGING_ID, STAGING_NAME
 
 pytestmark = pytest.mark.sdk
 

@@ -7,15 +7,15 @@ import pickle
 
 import pytest
 
-from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
-from frogml_airflow_provider.platform.jfrog._rpc import (
+from frogml_airflow_provider.errors import (
     JFrogMLAuthError,
     JFrogMLCallError,
     JFrogMLNotFoundError,
     JFrogMLUnavailableError,
 )
-from tests.platform.jfrog.conftest import MODEL, TOKEN
-from tests.platform.jfrog.test_builds import spec
+from frogml_airflow_provider.platform.base import BuildRequest, BuildState, PlatformError
+from tests.support.jfrog import MODEL, TOKEN
+from tests.support.jfrog import build_spec as spec
 
 pytestmark = pytest.mark.sdk
 
@@ -71,7 +71,7 @@ def test_a_bad_token_names_the_connection_and_never_the_token(platform, control_
         platform.find_build(MODEL, "k")
     message = str(failure.value)
     assert message.startswith(
-        f"JFrog ML GetModel for model '{MODEL}' failed (UNAUTHENTICATED): invalid bearer token ***"
+        f"JFrog ML GetModel for model '{MODEL}' failed (UNAUTHENTICATED): invalid bearer token <hidden>"
     )
     assert "the password of Airflow connection 'frogml_test'" in message and "expired" in message
     assert TOKEN not in message and sleeps == []
@@ -98,7 +98,7 @@ def test_not_found_is_its_own_error(platform, control_plane) -> None:
 
 
 def test_the_token_and_tenant_travel_in_the_metadata(platform, control_plane, monkeypatch) -> None:
-    from tests.platform.jfrog.conftest import connection
+    from tests.support.jfrog import connection
 
     monkeypatch.setenv("AIRFLOW_CONN_FROGML_TEST", connection(control_plane.port, tenant_id="tenant-42"))
     platform.find_build(MODEL, "k")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.platform.jfrog.conftest import MODEL, connection
 from tests.support import run_python
+from tests.support.jfrog import MODEL, connection
 
 WITHOUT_SDK = """
 import importlib.abc, json, sys

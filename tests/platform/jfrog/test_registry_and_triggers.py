@@ -14,7 +14,7 @@ from frogml_airflow_provider.platform.jfrog import JFrogMLPlatform
 from frogml_airflow_provider.platform.registry import platform_from_locator
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
-from tests.platform.jfrog.conftest import ENV_ID, MODEL, TOKEN, connection
+from tests.support.jfrog import ENV_ID, MODEL, TOKEN, connection
 
 
 def test_the_registry_builds_a_jfrog_platform_from_its_locator() -> None:

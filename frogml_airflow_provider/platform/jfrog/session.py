@@ -1,24 +1,58 @@
-"""One authenticated connection to a JFrog ML control plane: channels, stubs and small caches.
+"""The JFrog ML client: credentials in, one authenticated session out. Every caller of JFrog ML
+uses it: ``JFrogMLPlatform`` (builds, deployments, analytics) and the ``frogml-airflow`` commands
+(automations).
 
-Built on first use by ``JFrogMLPlatform`` (never in its constructor). Calls go through the SDK's
-generated stubs on our own channel, with the connection's token in each call's metadata: the
-SDK's clients would read credentials from process-wide state (``JF_URL``, ``~/.frogml``, one DI
-container), and a triggerer may follow builds of several connections at once.
+    session = open_session("frogml_default")        # or Session(load_sdk(), credentials(...))
+    session.automations.named("churn_retrain")      # AutomationManagementService
+    session.call(session.models.GetModel, request, rpc="GetModel", about="model 'churn'")
+    session.close()                                 # or: with open_session(...) as session:
+
+One session is one channel per address, all with ``CHANNEL_OPTIONS``; every call carries the
+token and the JFrog tenant id in its own metadata, has a deadline, is retried when transient
+(bounded: ``tries``, doubling waits), and fails as a ``JFrogMLCallError`` that names the RPC and
+what to check, with the token and every secret in ``session.secrets`` scrubbed from it.
+
+Calls go through the SDK's generated stubs on our own channel, not through the SDK's clients:
+those read credentials from process-wide state (``JF_URL``, ``~/.frogml``, one DI container), and
+a triggerer may follow builds of several connections at once. Nothing is imported, read or opened
+until a session is made (DAG parsing imports the package).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from frogml_airflow_provider.platform.base import PlatformError
-from frogml_airflow_provider.platform.jfrog._credentials import Credentials, grpc_target
-from frogml_airflow_provider.platform.jfrog._rpc import Caller, JFrogMLNotFoundError
+from frogml_airflow_provider.errors import JFrogMLNotFoundError, PlatformError
+from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
+from frogml_airflow_provider.platform.jfrog import _sdk
+from frogml_airflow_provider.platform.jfrog._credentials import Credentials, grpc_target, resolve
+from frogml_airflow_provider.platform.jfrog._rpc import TRIES, Caller, scrub
+
+if TYPE_CHECKING:
+    from frogml_airflow_provider.platform.jfrog.automations import AutomationsService
+
+__all__ = [
+    "CHANNEL_OPTIONS",
+    "INSTALL_HINT",
+    "RPC_TIMEOUT",
+    "TENANT_HEADER",
+    "TRIES",
+    "Credentials",
+    "Session",
+    "credentials",
+    "load_sdk",
+    "open_session",
+    "scrub",
+]
 
 log = logging.getLogger(__name__)
 
+INSTALL_HINT = _sdk.INSTALL_HINT
+RPC_TIMEOUT = 30.0  # seconds each call may take, unless the caller says otherwise
 TENANT_HEADER = "x-jfrog-tenant-id"  # the SDK's FrogMLConstants.JFROG_TENANT_HEADER_KEY, lower-cased
 # As the SDK's channels: keepalives, and a capped reconnect backoff so a blip heals within ~10 s.
 CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
@@ -32,14 +66,60 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
 )
 
 
+def load_sdk() -> Any:
+    """The frogml SDK's modules (``sdk.grpc``, ``sdk.automation``...), imported once, safely (a
+    writable HOME, the process's logging left alone); ``SetupError`` says what to install."""
+    return _sdk.load()
+
+
+def credentials(conn_id: str = DEFAULT_CONN_ID, url: str = "") -> Credentials:
+    """Where JFrog ML is and the token for it: the ``frogml`` connection ``conn_id``, else
+    ``JF_URL`` / ``JF_ACCESS_TOKEN``. ``SetupError`` when there is no token or no address."""
+    return resolve(conn_id, url)
+
+
+def open_session(
+    conn_id: str = DEFAULT_CONN_ID,
+    url: str = "",
+    *,
+    timeout: float = RPC_TIMEOUT,
+    tries: int = TRIES,
+    sleep: Callable[[float], None] = time.sleep,
+    origin: str = "this worker",
+) -> Session:
+    """A session on the connection ``conn_id`` (``url``: the host when the connection has none).
+    The SDK is imported first, so a missing SDK is what is said before anything else."""
+    sdk = load_sdk()
+    return Session(sdk, credentials(conn_id, url), timeout=timeout, tries=tries, sleep=sleep, origin=origin)
+
+
 class Session:
-    """Stubs of the core services on one channel, plus the per-environment ones on demand."""
+    """One JFrog ML account: stubs of the core services on one channel, the per-environment ones
+    (logs, analytics) on demand, ``automations``, and ``call`` to run any of their RPCs.
+
+    :param sdk: ``load_sdk()``.
+    :param credentials: ``credentials(conn_id)``.
+    :param timeout: seconds each call may take (a call may ask for more).
+    :param tries: tries of a transient failure (1: no retry); waits double from 0.5 s.
+    :param sleep: how to wait between tries (tests pass a recorder).
+    :param origin: where the calls come from, for "check that ... is reachable from <origin>".
+    """
 
     def __init__(
-        self, sdk: Any, credentials: Credentials, *, timeout: float, sleep: Callable[[float], None], tries: int
+        self,
+        sdk: Any,
+        credentials: Credentials,
+        *,
+        timeout: float = RPC_TIMEOUT,
+        tries: int = TRIES,
+        sleep: Callable[[float], None] = time.sleep,
+        origin: str = "this worker",
     ) -> None:
         self.sdk = sdk
         self.credentials = credentials
+        # Values scrubbed from every message besides the token (webhook URLs, header values of
+        # the automations seen); add to it freely.
+        self.secrets: set[str] = {credentials.token}
         self._channels: dict[str, Any] = {}
         self._lock = threading.Lock()
         tenant = credentials.tenant_id or self._tenant_id()
@@ -49,12 +129,13 @@ class Session:
         self.call = Caller(
             grpc=sdk.grpc,
             metadata=metadata,
-            secret=credentials.token,
+            secrets=self.secrets,
             token_source=credentials.token_source,
             where=credentials.where,
             timeout=timeout,
             sleep=sleep,
             tries=tries,
+            origin=origin,
         )
         core = self.channel(credentials.grpc_address, credentials.tls)
         self.builds = sdk.build_api_grpc.BuildAPIStub(core)
@@ -68,6 +149,31 @@ class Session:
         self._account: Any = None
         self._base_images: dict[bool, str] = {}
         self._analytics: Any = None
+        self._automations: AutomationsService | None = None
+
+    @property
+    def where(self) -> str:
+        """The JFrog URL (or the bare gRPC address), as messages name this account."""
+        return self.credentials.where
+
+    @property
+    def automations(self) -> AutomationsService:
+        """The AutomationManagementService: list, look up by name, create, update, toggle, run..."""
+        if self._automations is None:
+            from frogml_airflow_provider.platform.jfrog.automations import AutomationsService
+
+            self._automations = AutomationsService(self)
+        return self._automations
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the token and every value of ``secrets`` replaced by ``<hidden>``."""
+        return scrub(text, self.secrets)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def channel(self, address: str, tls: bool) -> Any:
         grpc = self.sdk.grpc
@@ -213,9 +319,9 @@ class Session:
             )
             return str(client.get_tenant_id())
         except Exception as error:  # noqa: BLE001 - login errors, HTTP errors: one clear message
-            reason = (getattr(error, "message", None) or str(error)).replace(credentials.token, "***")
+            reason = self.scrub(f"{type(error).__name__}: {getattr(error, 'message', None) or error}")
             raise PlatformError(
-                f"cannot read the JFrog tenant id from {credentials.url} ({reason}); check that the connection's "
-                f"host is your JFrog platform URL and that {credentials.token_source or 'its token'} is a valid "
-                "access token, or set the connection's extra.tenant_id"
+                f"cannot read the JFrog tenant id from {credentials.url} ({reason}): check the URL and the access "
+                f"token ({credentials.token_source or 'the connection password'}): the URL is your JFrog platform's "
+                "(the connection's host, or JF_URL); or set the connection's extra.tenant_id"
             ) from None
