@@ -192,7 +192,8 @@ def _validate(path: Path, *, as_json: bool) -> int:
 def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool) -> int:
     """All or nothing: any load error, or two automations wanting one file, and nothing is written."""
     from frogml_airflow_provider.dags.loading import load_automations
-    from frogml_airflow_provider.export.files import ExportError, export_files, write_files
+    from frogml_airflow_provider.errors import ExportError
+    from frogml_airflow_provider.export.files import export_files, write_files
 
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)

@@ -12,11 +12,16 @@ from tests.support import EXAMPLES, run_python
 
 PURE = [
     "frogml_airflow_provider.automations",
-    "frogml_airflow_provider.dags.loading",
-    "frogml_airflow_provider.dags.plan",
-    "frogml_airflow_provider.dags.catalog",
-    "frogml_airflow_provider.errors",
     "frogml_airflow_provider.dags.shim",
+    "frogml_airflow_provider.dags.loading",
+    "frogml_airflow_provider.dags.locate",
+    "frogml_airflow_provider.dags.catalog",
+    "frogml_airflow_provider.dags.plan",
+    "frogml_airflow_provider.export.native",
+    "frogml_airflow_provider.platform.base",
+    "frogml_airflow_provider.tasks",
+    "frogml_airflow_provider.errors",
+    "frogml_airflow_provider.get_provider_info",
     "frogml_airflow_provider.cli",
 ]
 SCRIPT = """

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 from frogml_airflow_provider.automations import Automation, CustomWebhook, SlackNotification
 from frogml_airflow_provider.dags.loading import LoadReport
-from frogml_airflow_provider.errors import FrogMLProviderError
+from frogml_airflow_provider.errors import ExportError
 from frogml_airflow_provider.export.native import SecretField, SecretRef, automation_spec, secret_fields
 
 Format = Literal["json", "python"]
@@ -56,10 +56,6 @@ _DEFINED_IN = {
 _ALWAYS_WRITTEN = frozenset({"trigger", "action", "data_specifications", "query_spec"})
 _NOT_WRITTEN = frozenset({"create_audit"})  # the audit is the platform's, not part of the spec
 _WIDTH = 100
-
-
-class ExportError(FrogMLProviderError):
-    """Automations that cannot be exported together (e.g. two would write the same file)."""
 
 
 @dataclass(frozen=True)

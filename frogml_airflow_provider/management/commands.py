@@ -79,16 +79,21 @@ def list_automations(conn_id: str, *, as_json: bool) -> int:
             client.automations.all(), key=lambda a: (a.automation_spec.automation_name, a.automation_id)
         )
         rows = [summary(client, automation) for automation in automations]
-    if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return 0
-    if not rows:
-        print(f"no automations on JFrog ML at {client.where}")
+    if _printed_without_table(rows, as_json=as_json, empty=f"no automations on JFrog ML at {client.where}"):
         return 0
     columns = ("name", "model_id", "trigger", "action", "state", "last_updated")
     headers = ("NAME", "MODEL", "TRIGGER", "ACTION", "STATE", "LAST UPDATED")
     _table(headers, [[str(row[column] or "-") for column in columns] for row in rows])
     return 0
+
+
+def _printed_without_table(rows: list[dict[str, Any]], *, as_json: bool, empty: str) -> bool:
+    """Prints ``rows`` as JSON, or ``empty`` when there are none; False: the caller prints a table."""
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif not rows:
+        print(empty)
+    return as_json or not rows
 
 
 def _table(headers: tuple[str, ...], rows: list[list[str]]) -> None:
@@ -133,11 +138,7 @@ def executions(conn_id: str, name: str, *, limit: int, as_json: bool) -> int:
     rows = sorted((_execution(item, client.scrub) for item in found), key=lambda row: row["started"], reverse=True)
     if limit > 0:
         rows = rows[:limit]
-    if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-        return 0
-    if not rows:
-        print(f"{name}: no executions yet")
+    if _printed_without_table(rows, as_json=as_json, empty=f"{name}: no executions yet"):
         return 0
     headers = ("EXECUTION", "STATUS", "STARTED", "ENDED", "DETAILS")
     table = []

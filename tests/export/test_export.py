@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from frogml_airflow_provider.dags.loading import LoadReport, load_automations
-from frogml_airflow_provider.export.files import ExportError, export_files, file_stem, python_source
+from frogml_airflow_provider.errors import ExportError
+from frogml_airflow_provider.export.files import export_files, file_stem, python_source
 from frogml_airflow_provider.export.files import write_files as write_exported
 from frogml_airflow_provider.export.native import automation_spec, secret_fields
 from tests.export.corpus import CORPUS, NAMES, SECRETS

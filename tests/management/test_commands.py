@@ -172,3 +172,16 @@ def test_the_wheel_mocks_executions_bug_is_a_clean_error(
     assert done.code == 1
     assert "JFrog ML ListAutomationExecutions for automation 'churn_retrain' failed (" in done.err
     assert "Traceback" not in done.err
+
+
+def test_list_reads_a_listing_over_grpcs_default_4_mib(mock: Any, sdk: SimpleNamespace, cli: Cli) -> None:
+    """The commands' channel has the client's options (64 MiB replies), as the backend's always had:
+    a large account's ListAutomations no longer fails with RESOURCE_EXHAUSTED."""
+    for index in range(3):
+        spec = sdk.automation.AutomationSpec(
+            automation_name=f"big_{index}", model_id="churn", automation_description="x" * 2_000_000
+        )
+        mock.automations[f"id-{index}"] = sdk.automation.Automation(automation_id=f"id-{index}", automation_spec=spec)
+    done = cli("list")
+    assert done.code == 0, done.err
+    assert [line.split()[0] for line in done.out.splitlines()[1:]] == ["big_0", "big_1", "big_2"]

@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from tests.support.jfrog import MODEL, ControlPlane, connection, import_sdk, start_control_plane
+from tests.support.jfrog import (
+    MODEL,
+    ControlPlane,
+    automations_mock_class,
+    connection,
+    import_sdk,
+    start_automations_mock,
+    start_control_plane,
+)
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +49,14 @@ def platform(control_plane: ControlPlane, sleeps: list[float], monkeypatch: pyte
     platform = JFrogMLPlatform(conn_id="frogml_test", sleep=sleeps.append, rpc_timeout=10)
     yield platform
     platform.close()
+
+
+@pytest.fixture
+def automations_mock(sdk: Any) -> Iterator[Any]:
+    """The SDK's automation service mock (fixed, as the management tests use it) on 127.0.0.1."""
+    from frogml_services_mock.mocks.automation_management_service import AutomationManagementServiceMock
+
+    mock_class = automations_mock_class(AutomationManagementServiceMock, sdk.grpc, sdk.automation_execution)
+    server, service = start_automations_mock(sdk, mock_class)
+    yield service
+    server.stop(0)
