@@ -7,10 +7,12 @@ and manage them on JFrog ML.
                                         each automation in JFrog ML's own form, secrets left out
     frogml-airflow register PATH [--dry-run] [--yes]
                                         create or update each automation on JFrog ML, all or nothing
+    frogml-airflow upgrade PATH [--write]
+                                        Qwak-era files to the frogml names: a diff, --write applies it
     frogml-airflow list [--json] | pause NAME... | resume NAME... | run NAME... | executions NAME
                                         the automations on JFrog ML (the frogml connection)
 
-Fast on purpose: init, validate and export import neither Airflow nor the frogml SDK; the JFrog
+Fast on purpose: init, validate, export and upgrade import neither Airflow nor the frogml SDK; the JFrog
 ML commands import them when they run (the SDK is the ``[frogml]`` extra).
 """
 
@@ -59,12 +61,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="write webhook URLs and header values as given, instead of FROGML_SECRET_* references",
     )
+    upgrade = commands.add_parser(
+        "upgrade", help="rewrite Qwak-era automation files to the frogml names; prints the diff, --write applies it"
+    )
+    upgrade.add_argument("path", type=Path)
+    upgrade.add_argument("--write", action="store_true", help="rewrite the files (default: only show the diff)")
     _add_management_commands(commands)
     args = parser.parse_args(argv)
     if args.command in _MANAGEMENT_COMMANDS:
         return _manage(args)
     if args.command == "init":
         return _init(args.dags_folder, force=args.force)
+    if args.command == "upgrade":
+        from frogml_airflow_provider.upgrade import upgrade as _upgrade
+
+        return _upgrade(args.path, write=args.write)
     if args.command == "export":
         return _export(args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets)
     return _validate(args.path, as_json=args.json)

@@ -91,7 +91,7 @@ def missing_name_message(module: str, name: str) -> str:
 def _public_names(qwak_era: bool) -> dict[str, object]:
     names = {name: getattr(automations, name) for name in (*automations.__all__, *automations.EXTRA_NAMES)}
     if qwak_era:
-        names.update({old: names[new] for old, new in qwak.RENAMED.items()})
+        names.update(qwak.qwak_era_names())
     return names
 
 

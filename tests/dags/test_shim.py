@@ -308,3 +308,25 @@ def test_a_qwak_file_loads_for_a_new_user(write_files: Callable, tmp_path: Path)
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok     churn.py: q_from_import -> DAG q_from_import" in done.stdout
+
+
+def test_qwak_batch_data_positional_arguments_keep_the_qwak_order(write_files: Callable) -> None:
+    """frogml put ``session_token_secret_name`` third: Qwak's ``'t', 's', 'in'`` means source_bucket='in'."""
+    source = (
+        "from qwak.automations import BatchJobDataSpecifications as Qwak\n"
+        "from frogml.core.automations import BatchJobDataSpecifications as Frogml\n"
+        "q = Qwak('t', 's', 'in', 'in/', 'csv', 'out', 'out/', 'csv')\n"
+        "f = Frogml('t', 's', None, 'in', 'in/', 'csv', 'out', 'out/', 'csv')\n"
+        "assert q == f and type(q) is Frogml, (q, f)\n"
+        "assert Qwak('t', source_bucket='in') == Frogml(access_token_secret_name='t', source_bucket='in')\n"
+    )
+    assert load_automations(write_files({"a.py": source})).ok
+    errors = {
+        "many.py": "from qwak.automations import *\nBatchJobDataSpecifications(*'123456789')\n",
+        "twice.py": "from qwak.automations import *\nBatchJobDataSpecifications('t', 's', 'in', source_bucket='x')\n",
+    }
+    report = load_automations(write_files(errors, root=write_files({}).parent / "errors"))
+    assert sorted((e.file, e.line, e.message) for e in report.errors) == [
+        ("many.py", 2, "TypeError: BatchJobDataSpecifications() takes at most 8 positional arguments (9 given)"),
+        ("twice.py", 2, "TypeError: BatchJobDataSpecifications() got multiple values for argument 'source_bucket'"),
+    ]
