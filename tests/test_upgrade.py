@@ -254,3 +254,22 @@ def test_one_file(write_files: Callable, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["upgrade", str(folder / "churn.py"), "--write"]) == 0
     assert "1 file(s) upgraded, 0 already on the frogml names" in capsys.readouterr().err
     assert "QwakBuildDeploy" not in (folder / "churn.py").read_text().split("\n", 1)[1]
+
+
+def test_upgrade_is_pure(write_files: Callable, tmp_path: Path) -> None:
+    """No Airflow, SDK or network stack: it runs where only the files are."""
+    import json
+
+    from tests.support import run_python
+
+    folder = write_files({"churn.py": QWAK_FILE})
+    script = """
+        import json, sys
+        from frogml_airflow_provider.cli import main
+        code = main(["upgrade", sys.argv[1]])
+        roots = {"airflow", "grpc", "google", "requests", "frogml", "qwak"}
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in roots)
+        print(json.dumps({"code": code, "heavy": heavy}))
+    """
+    result = json.loads(run_python(script, str(folder), home=tmp_path, cwd=tmp_path).strip().splitlines()[-1])
+    assert result == {"code": 0, "heavy": []}
