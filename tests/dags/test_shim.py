@@ -330,3 +330,23 @@ def test_qwak_batch_data_positional_arguments_keep_the_qwak_order(write_files: C
         ("many.py", 2, "TypeError: BatchJobDataSpecifications() takes at most 8 positional arguments (9 given)"),
         ("twice.py", 2, "TypeError: BatchJobDataSpecifications() got multiple values for argument 'source_bucket'"),
     ]
+
+
+def test_qwak_files_become_dags_in_a_real_dagbag(tmp_path: Path) -> None:
+    """Behind the loader DAG file, in Airflow's own DagBag: the same DAGs as their frogml form, and a
+    half-migrated file an import error under its own path that names the new name."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from frogml_airflow_provider.cli import main as cli
+
+    dags = tmp_path / "dags"
+    assert cli(["init", str(dags)]) == 0
+    files = {**QWAK_STYLES, "half.py": "from frogml.core.automations import QwakBuildDeploy\n"}
+    for name, source in files.items():
+        (dags / "automations" / name).write_text(source)
+    bag = DagBag(dag_folder=str(dags))
+    assert sorted(bag.dag_ids) == sorted(name[:-3] for name in QWAK_STYLES)
+    assert [task.task_id for task in bag.dags["q_star"].topological_sort()][:2] == ["build", "check_build_metric"]
+    [(path, message)] = bag.import_errors.items()
+    assert Path(path) == dags / "automations" / "half.py"
+    assert "half.py:1" in message and "frogml calls it FrogmlBuildDeploy" in message
