@@ -18,6 +18,9 @@ PURE = [
     "frogml_airflow_provider.errors",
     "frogml_airflow_provider.dags.shim",
     "frogml_airflow_provider.cli",
+    "frogml_airflow_provider.export.wire",
+    "frogml_airflow_provider.export.from_native",
+    "frogml_airflow_provider.export.pull",
 ]
 SCRIPT = """
 import importlib, json, sys
