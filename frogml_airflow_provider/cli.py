@@ -14,6 +14,8 @@ and manage them on JFrog ML.
     frogml-airflow status PATH [--json] where each automation runs: Airflow, JFrog ML, both, neither
     frogml-airflow migrate NAME... --path PATH [--back] [--dry-run] [--yes] [--wait]
                                         hand automations over to JFrog ML (or back), one at a time
+    frogml-airflow pull [NAME...] --out DIR
+                                        registered automations as automation files
 
 Fast on purpose: init, validate, export and upgrade import neither Airflow nor the frogml SDK; the JFrog
 ML commands import them when they run (the SDK is the ``[frogml]`` extra).
@@ -84,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _validate(args.path, as_json=args.json)
 
 
-_MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions", "status", "migrate")
+_MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions", "status", "migrate", "pull")
 
 
 def _add_management_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -136,6 +138,14 @@ def _add_management_commands(commands: argparse._SubParsersAction[argparse.Argum
         help="hand automations over to JFrog ML (or back with --back), never scheduled on both sides",
     )
     migrate.add_argument("names", nargs="+", metavar="NAME")
+    bring = commands.add_parser(
+        "pull",
+        parents=[connection],
+        help="write registered automations as frogml automation files (secrets as environment references)",
+    )
+    bring.add_argument("names", nargs="*", metavar="NAME", help="the automations to pull (default: all)")
+    bring.add_argument("--out", type=Path, required=True, help="the folder to write into (created if missing)")
+    bring.add_argument("--overwrite", action="store_true", help="replace files that exist already")
     migrate.add_argument(
         "--path", type=Path, required=True, help="the automations folder (the ledger is written there)"
     )
@@ -154,6 +164,10 @@ def _manage(args: argparse.Namespace) -> int:
         from frogml_airflow_provider.management.register import register
 
         return register(args.path, conn_id=args.conn_id, dry_run=args.dry_run, yes=args.yes)
+    if args.command == "pull":
+        from frogml_airflow_provider.management.pull import pull
+
+        return pull(args.conn_id, args.names, args.out, overwrite=args.overwrite)
     if args.command in ("status", "migrate"):
         from frogml_airflow_provider.migration import commands as migration
 
