@@ -7,10 +7,17 @@ and manage them on JFrog ML.
                                         each automation in JFrog ML's own form, secrets left out
     frogml-airflow register PATH [--dry-run] [--yes]
                                         create or update each automation on JFrog ML, all or nothing
+    frogml-airflow upgrade PATH [--write]
+                                        Qwak-era files to the frogml names: a diff, --write applies it
     frogml-airflow list [--json] | pause NAME... | resume NAME... | run NAME... | executions NAME
                                         the automations on JFrog ML (the frogml connection)
+    frogml-airflow status PATH [--json] where each automation runs: Airflow, JFrog ML, both, neither
+    frogml-airflow migrate NAME... --path PATH [--back] [--dry-run] [--yes] [--wait]
+                                        hand automations over to JFrog ML (or back), one at a time
+    frogml-airflow pull [NAME...] --out DIR
+                                        registered automations as automation files
 
-Fast on purpose: init, validate and export import neither Airflow nor the frogml SDK; the JFrog
+Fast on purpose: init, validate, export and upgrade import neither Airflow nor the frogml SDK; the JFrog
 ML commands import them when they run (the SDK is the ``[frogml]`` extra).
 """
 
@@ -60,18 +67,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="write webhook URLs and header values as given, instead of FROGML_SECRET_* references",
     )
+    upgrade = commands.add_parser(
+        "upgrade", help="rewrite Qwak-era automation files to the frogml names; prints the diff, --write applies it"
+    )
+    upgrade.add_argument("path", type=Path)
+    upgrade.add_argument("--write", action="store_true", help="rewrite the files (default: only show the diff)")
     _add_management_commands(commands)
     args = parser.parse_args(argv)
     if args.command in _MANAGEMENT_COMMANDS:
         return _manage(args)
     if args.command == "init":
         return _init(args.dags_folder, force=args.force)
+    if args.command == "upgrade":
+        from frogml_airflow_provider.upgrade import upgrade as _upgrade
+
+        return _upgrade(args.path, write=args.write)
     if args.command == "export":
         return _export(args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets)
     return _validate(args.path, as_json=args.json)
 
 
-_MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions")
+_MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions", "status", "migrate", "pull")
 
 
 def _add_management_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -103,6 +119,44 @@ def _add_management_commands(commands: argparse._SubParsersAction[argparse.Argum
     history.add_argument("name", metavar="NAME")
     history.add_argument("--limit", type=int, default=20, help="show at most this many (0: all). Default: 20")
     history.add_argument("--json", action="store_true", help="machine-readable output")
+    airflow = argparse.ArgumentParser(add_help=False)
+    airflow.add_argument(
+        "--airflow-url",
+        help="Airflow's API server; default: FROGML_AIRFLOW_URL, else [api] base_url. Credentials: "
+        "FROGML_AIRFLOW_TOKEN, or FROGML_AIRFLOW_USERNAME and FROGML_AIRFLOW_PASSWORD",
+    )
+    where = commands.add_parser(
+        "status",
+        parents=[connection, airflow],
+        help="where each automation runs (Airflow, JFrog ML, both, neither) and what differs; exit 1 if any "
+        "is scheduled on both",
+    )
+    where.add_argument("path", type=Path, help="the automations folder")
+    where.add_argument("--json", action="store_true", help="machine-readable output")
+    migrate = commands.add_parser(
+        "migrate",
+        parents=[connection, airflow],
+        help="hand automations over to JFrog ML (or back with --back), never scheduled on both sides",
+    )
+    migrate.add_argument("names", nargs="+", metavar="NAME")
+    bring = commands.add_parser(
+        "pull",
+        parents=[connection],
+        help="write registered automations as frogml automation files (secrets as environment references)",
+    )
+    bring.add_argument("names", nargs="*", metavar="NAME", help="the automations to pull (default: all)")
+    bring.add_argument("--out", type=Path, required=True, help="the folder to write into (created if missing)")
+    bring.add_argument("--overwrite", action="store_true", help="replace files that exist already")
+    migrate.add_argument(
+        "--path", type=Path, required=True, help="the automations folder (the ledger is written there)"
+    )
+    migrate.add_argument("--back", action="store_true", help="hand them back to Airflow")
+    migrate.add_argument("--dry-run", action="store_true", help="print the steps; change nothing")
+    migrate.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    migrate.add_argument("--wait", action="store_true", help="wait for a DAG run in progress instead of refusing")
+    migrate.add_argument(
+        "--wait-timeout", type=float, default=3600.0, help="give up waiting after this many seconds. Default: 3600"
+    )
 
 
 def _manage(args: argparse.Namespace) -> int:
@@ -111,6 +165,26 @@ def _manage(args: argparse.Namespace) -> int:
         from frogml_airflow_provider.management.register import register
 
         return register(args.path, conn_id=args.conn_id, dry_run=args.dry_run, yes=args.yes)
+    if args.command == "pull":
+        from frogml_airflow_provider.management.pull import pull
+
+        return pull(args.conn_id, args.names, args.out, overwrite=args.overwrite)
+    if args.command in ("status", "migrate"):
+        from frogml_airflow_provider.migration import commands as migration
+
+        if args.command == "status":
+            return migration.status(args.path, conn_id=args.conn_id, airflow_url=args.airflow_url, as_json=args.json)
+        return migration.migrate(
+            args.path,
+            args.names,
+            conn_id=args.conn_id,
+            airflow_url=args.airflow_url,
+            back=args.back,
+            dry_run=args.dry_run,
+            yes=args.yes,
+            wait=args.wait,
+            wait_timeout=args.wait_timeout,
+        )
     from frogml_airflow_provider.management import commands
 
     if args.command == "list":

@@ -214,3 +214,24 @@ def _rebuild_call_error(cls: type[JFrogMLCallError], message: str, rpc: str, cod
 def _short_repr(value: Any, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class LedgerError(FrogMLProviderError):
+    """The hand-over ledger beside the automation files cannot be read."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class HandoverError(FrogMLProviderError):
+    """A hand-over between Airflow and JFrog ML that cannot be done (both sides left as they were)."""
+
+    exit_code = 1
+
+
+class AirflowApiError(FrogMLProviderError):
+    """Airflow's REST API could not be reached or refused a call."""
+
+    exit_code = 2

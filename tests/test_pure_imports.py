@@ -23,6 +23,9 @@ PURE = [
     "frogml_airflow_provider.errors",
     "frogml_airflow_provider.get_provider_info",
     "frogml_airflow_provider.cli",
+    "frogml_airflow_provider.export.wire",
+    "frogml_airflow_provider.export.from_native",
+    "frogml_airflow_provider.export.pull",
 ]
 SCRIPT = """
 import importlib, json, sys

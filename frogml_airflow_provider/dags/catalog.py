@@ -10,9 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from frogml_airflow_provider.dags.ledger import LEDGER_NAME, read_ledger
 from frogml_airflow_provider.dags.loading import LoadReport, load_automations
 from frogml_airflow_provider.dags.plan import METRIC_TRIGGER_DEFAULT_CRON, DagPlan, dag_id_for, plan_dag
-from frogml_airflow_provider.errors import AutomationLoadError
+from frogml_airflow_provider.errors import AutomationLoadError, LedgerError
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ def catalog(
     report = load_automations(root, progress=progress)
     base = report.root if report.root.is_dir() else report.root.parent
     errors = list(report.errors)
+    elsewhere = _handed_over(base, errors)
     plans: list[tuple[str, DagPlan]] = []
     owners: dict[str, str] = {}
     for item in report.automations:
@@ -55,7 +57,27 @@ def catalog(
                     item.automation,
                     source=os.path.join(label, source) if label else source,
                     metric_default_cron=metric_default_cron,
+                    runs_elsewhere=elsewhere(item.automation.name),
                 ),
             )
         )
     return Catalog(report, tuple(plans), tuple(errors))
+
+
+def _handed_over(folder: Path, errors: list[AutomationLoadError]) -> Callable[[str], str | None]:
+    """Where each automation runs instead of Airflow, from the hand-over ledger of ``folder``.
+
+    A ledger that cannot be read is an error of its own, and no automation is scheduled in Airflow
+    until it is fixed: scheduling one that JFrog ML also runs would start every build twice.
+    """
+    try:
+        ledger = read_ledger(folder)
+    except LedgerError as error:
+        errors.append(AutomationLoadError(LEDGER_NAME, f"{error.reason}; until then no automation is scheduled here"))
+        return lambda name: "an unknown side (the hand-over ledger is unreadable)"
+
+    def runs_elsewhere(name: str) -> str | None:
+        handover = ledger.handovers.get(name)
+        return f"JFrog ML since {handover.since}" if handover else None
+
+    return runs_elsewhere

@@ -103,20 +103,34 @@ def dag_id_for(name: str) -> str:
 
 
 def plan_dag(
-    automation: Automation, *, source: str = "", metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON
+    automation: Automation,
+    *,
+    source: str = "",
+    metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON,
+    runs_elsewhere: str | None = None,
 ) -> DagPlan:
-    """The DAG for one valid automation (validation already happened in the spec)."""
+    """The DAG for one valid automation (validation already happened in the spec).
+
+    ``runs_elsewhere`` says where the automation runs instead of Airflow (the hand-over ledger): its
+    DAG stays, with its history, but unscheduled and paused on creation, and its docs say so.
+    """
     schedule = _schedule(automation, metric_default_cron)
+    doc = _doc(automation, schedule, source)
+    if runs_elsewhere:
+        doc = (
+            f"> **Runs on {runs_elsewhere}**, not in Airflow: this DAG keeps its history but has no schedule.\n\n{doc}"
+        )
+        schedule = SchedulePlan(None, summary=f"not in Airflow: runs on {runs_elsewhere}")
     tasks = _tasks(automation)
     return DagPlan(
         dag_id=dag_id_for(automation.name),
         automation_name=automation.name,
         model_id=automation.model_id,
         schedule=schedule,
-        is_paused_upon_creation=not automation.is_enabled,
+        is_paused_upon_creation=not automation.is_enabled or runs_elsewhere is not None,
         tags=("frogml", automation.model_id[:100]),
         description=(automation.description or f"JFrog ML automation for model {automation.model_id}")[:1000],
-        doc_md=_doc(automation, schedule, source),
+        doc_md=doc,
         tasks=tasks,
         on_success=automation.on_success,
         on_error=automation.on_error,

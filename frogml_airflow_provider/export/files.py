@@ -162,11 +162,17 @@ def _json_reference(variables: dict[SecretField, str]) -> SecretRef:
 
 
 # -- Python source -----------------------------------------------------------------------------------
-def python_source(automation: Automation, variables: dict[SecretField, str], *, source: str = "") -> str:
+def python_source(
+    automation: Automation,
+    variables: dict[SecretField, str],
+    *,
+    source: str = "",
+    origin: str = "exported by `frogml-airflow export`",
+) -> str:
     """An automation file that builds ``automation`` with the real SDK's classes."""
     writer = _PythonWriter(variables)
     body = writer.render(automation, 0)
-    lines = [f"# JFrog ML automation {automation.name!r}, exported by `frogml-airflow export`"]
+    lines = [f"# JFrog ML automation {automation.name!r}, {_one_line(origin)}"]
     if source:
         lines[0] += f" from {_one_line(source)}"
     lines.append("# Register it with `frogml automations register -p <this folder>`.")

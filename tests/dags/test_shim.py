@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -91,14 +93,18 @@ def test_other_frogml_imports_fail_with_an_explanation(write_files: Callable, so
 
 
 def test_the_namespace_is_removed_after_use_even_on_error() -> None:
-    before = {name: module for name, module in sys.modules.items() if name.split(".")[0] == "frogml"}
+    def served_roots() -> dict[str, object]:
+        return {name: module for name, module in sys.modules.items() if name.split(".")[0] in ("frogml", "qwak")}
+
+    before = served_roots()
     meta_path = list(sys.meta_path)
     with pytest.raises(RuntimeError), frogml_namespace():
         import frogml.core.automations as served  # type: ignore[import-not-found]
+        import qwak.automations as served_qwak  # type: ignore[import-not-found]
 
-        assert served is spec
+        assert served.Automation is spec.Automation and served_qwak.Automation is spec.Automation
         raise RuntimeError("inside")
-    assert {name: module for name, module in sys.modules.items() if name.split(".")[0] == "frogml"} == before
+    assert served_roots() == before
     assert sys.meta_path == meta_path
 
 
@@ -112,7 +118,7 @@ def run_isolated(script: str, tmp_path: Path, folder: Path) -> dict[str, Any]:
 
 
 def test_loading_never_imports_the_sdk(write_files: Callable, tmp_path: Path) -> None:
-    folder = write_files(IMPORT_STYLES)
+    folder = write_files({**IMPORT_STYLES, **QWAK_STYLES})
     result = run_isolated(
         """
         import json, sys
@@ -123,15 +129,15 @@ def test_loading_never_imports_the_sdk(write_files: Callable, tmp_path: Path) ->
         print(json.dumps({
             "ok": report.ok,
             "names": sorted(i.automation.name for i in report.automations),
-            "frogml_in_modules": sorted(m for m in sys.modules if m.split(".")[0] == "frogml"),
-            "frogml_attempted": sorted({m for m in attempted if m.split(".")[0] == "frogml"}),
+            "frogml_in_modules": sorted(m for m in sys.modules if m.split(".")[0] in ("frogml", "qwak")),
+            "frogml_attempted": sorted({m for m in attempted if m.split(".")[0] in ("frogml", "qwak")}),
             "heavy": sorted({m.split(".")[0] for m in sys.modules} & {"grpc", "google", "requests", "airflow"}),
         }))
         """,
         tmp_path,
         folder,
     )
-    assert result["ok"] and len(result["names"]) == len(IMPORT_STYLES)
+    assert result["ok"] and len(result["names"]) == len(IMPORT_STYLES) + len(QWAK_STYLES)
     assert result["frogml_in_modules"] == []
     assert result["frogml_attempted"] == []  # not even a look-up: every name was served by the shim
     assert result["heavy"] == []
@@ -169,3 +175,178 @@ def test_an_sdk_imported_before_loading_is_left_untouched(write_files: Callable,
     assert result["same_modules"] is True  # ...and is still there, the same module objects
     assert result["sdk_class_after"] is True
     assert result["sdk_all_intact"] is True
+
+
+# Qwak-era files: ``qwak.automations`` and ``QwakBuildDeploy``, as written before the rename.
+QWAK_BUILD = (
+    "{p}BuildSpecifications(git_uri='https://github.com/o/r.git#m'), "
+    "{p}BuildMetric(metric_name='f1', direction={p}ThresholdDirection.ABOVE, threshold='0.6'), "
+    "{p}DeploymentSpecifications()"
+)
+
+
+def qwak_file(header: str, name: str, p: str = "") -> str:
+    return (
+        f"{header}\nauto = {p}Automation(name={name!r}, model_id='m', trigger={p}NoneTrigger(), "
+        f"action={p}QwakBuildDeploy({QWAK_BUILD.format(p=p)}))\n"
+    )
+
+
+QWAK_NAMES = "Automation, NoneTrigger, QwakBuildDeploy, BuildSpecifications, BuildMetric, ThresholdDirection, "
+QWAK_STYLES = {
+    "q_from_import.py": qwak_file(
+        f"from qwak.automations import {QWAK_NAMES}DeploymentSpecifications", "q_from_import"
+    ),
+    "q_module_alias.py": qwak_file("import qwak.automations as qa", "q_module_alias", "qa."),
+    "q_dotted.py": qwak_file("import qwak.automations", "q_dotted", "qwak.automations."),
+    "q_from_package.py": qwak_file("from qwak import automations", "q_from_package", "automations."),
+    "q_root.py": qwak_file("import qwak", "q_root", "qwak.automations."),
+    "q_star.py": qwak_file("from qwak.automations import *", "q_star"),
+    "q_submodules.py": "from qwak.automations.automations import Automation, OnBoardingTrigger\n"
+    "from qwak.automations.build_and_deploy_action import QwakBuildDeploy, BuildSpecifications, "
+    "DeployedBuildMetric, DeploymentSpecifications, ClientResources\n"
+    "from qwak.automations.common import ThresholdDirection\n"
+    "auto = Automation(name='q_submodules', model_id='m', trigger=OnBoardingTrigger(), action=QwakBuildDeploy("
+    "BuildSpecifications(git_uri='https://github.com/o/r.git', resources=ClientResources(instance='small')), "
+    "DeployedBuildMetric(metric_name='f1', direction=ThresholdDirection.BELOW), DeploymentSpecifications()))\n",
+    "q_batch.py": "from qwak.automations.batch_execution_action import BatchExecution, BatchJobDataSpecifications\n"
+    "from qwak.automations import Automation, ScheduledTrigger\n"
+    "auto = Automation("
+    + BATCH.format(name="q_batch", prefix="").replace("NoneTrigger()", "ScheduledTrigger(cron='0 1 * * *')")
+    + ")\n",
+}
+
+
+def test_every_qwak_era_import_style_loads_our_classes(write_files: Callable) -> None:
+    report = load_automations(write_files(QWAK_STYLES))
+    assert report.ok, [str(e) for e in report.errors]
+    assert sorted(item.automation.name for item in report.automations) == sorted(p[:-3] for p in QWAK_STYLES)
+    assert all(type(item.automation) is spec.Automation for item in report.automations)
+    kinds = {item.automation.name: type(item.automation.action) for item in report.automations}
+    assert kinds.pop("q_batch") is spec.BatchExecution
+    assert set(kinds.values()) == {spec.FrogmlBuildDeploy}  # QwakBuildDeploy is the same class, renamed
+
+
+def test_qwak_star_import_gives_qwak_all(write_files: Callable) -> None:
+    source = (
+        "from qwak.automations import *\n"
+        "import qwak.automations as qa\n"
+        "assert set(qa.__all__) <= set(dir()), set(qa.__all__) - set(dir())\n"
+        "assert 'QwakBuildDeploy' in dir() and 'FrogmlBuildDeploy' not in dir(), sorted(dir())\n"
+    )
+    assert load_automations(write_files({"star.py": source})).ok
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("from frogml.core.automations import Automation, QwakBuildDeploy\n", 1),
+        ("from frogml.core.automations.build_and_deploy_action import (\n    QwakBuildDeploy,\n)\n", 1),
+        ("import frogml.core.automations as fa\n\naction = fa.QwakBuildDeploy\n", 3),
+    ],
+)
+def test_a_half_migrated_file_is_told_the_new_name(write_files: Callable, source: str, line: int) -> None:
+    [error] = load_automations(write_files({"half.py": source})).errors
+    assert (error.file, error.line) == ("half.py", line)
+    assert error.message.startswith("ImportError: cannot import name 'QwakBuildDeploy' from 'frogml.core.automations")
+    assert "QwakBuildDeploy is the Qwak-era name, frogml calls it FrogmlBuildDeploy" in error.message
+    assert "frogml-airflow upgrade FILE" in error.message
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from frogml.core.automations import NotAThing\n", "from 'frogml.core.automations': did you mean"),
+        ("from frogml.core.automations import NoneTriger\n", "did you mean 'NoneTrigger'?"),
+        ("from frogml.core.automations import buildspecifications\n", "did you mean 'BuildSpecifications'?"),
+        ("from frogml.core.automations.common import Zzzzzzzz\n", "its names are: Action, AggregationType,"),
+        ("import frogml.core.automations as fa\nfa.ScheduledTriger\n", "did you mean 'ScheduledTrigger'?"),
+        ("from qwak.automations import QwakBuildDeplo\n", "from 'qwak.automations': did you mean 'QwakBuildDeploy'?"),
+    ],
+)
+def test_a_name_that_is_not_there_names_the_package_and_the_closest_name(
+    write_files: Callable, source: str, expected: str
+) -> None:
+    """Issue 14 §8: the error named the provider's internal module and its path."""
+    [error] = load_automations(write_files({"a.py": source})).errors
+    assert (error.file, error.line) == ("a.py", source.count("\n"))
+    assert error.message.startswith("ImportError: cannot import name ")
+    assert expected in error.message
+    assert "frogml_airflow_provider" not in error.message and "/" not in error.message
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ("import qwak.clients\n", "ModuleNotFoundError"),
+        ("from qwak import QwakClient\n", "ImportError"),
+        ("import qwak\nqwak.QwakClient()\n", "ImportError"),
+        ("from qwak.clients.automation_management.client import AutomationsManagementClient\n", "ModuleNotFoundError"),
+        ("import qwak.automations.automation_executions\n", "ModuleNotFoundError"),
+        ("from qwak.automations import automation_executions\n", "ImportError"),
+    ],
+)
+def test_other_qwak_imports_fail_with_an_explanation(write_files: Callable, source: str, kind: str) -> None:
+    [error] = load_automations(write_files({"a.py": source})).errors
+    assert (error.file, error.line) == ("a.py", source.count("\n"))
+    assert error.message.startswith(f"{kind}: ")
+    assert "without the Qwak or frogml SDK" in error.message
+    assert "only 'qwak.automations' can be imported there" in error.message
+
+
+def test_a_qwak_file_loads_for_a_new_user(write_files: Callable, tmp_path: Path) -> None:
+    """The way a new user tries it: ``frogml-airflow validate`` on a Qwak file, in a fresh process.
+    Before: ``ModuleNotFoundError: No module named 'qwak'``."""
+    folder = write_files({"churn.py": QWAK_STYLES["q_from_import.py"]})
+    done = subprocess.run(
+        [sys.executable, "-m", "frogml_airflow_provider.cli", "validate", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "HOME": str(tmp_path), "NO_COLOR": "1"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok     churn.py: q_from_import -> DAG q_from_import" in done.stdout
+
+
+def test_qwak_batch_data_positional_arguments_keep_the_qwak_order(write_files: Callable) -> None:
+    """frogml put ``session_token_secret_name`` third: Qwak's ``'t', 's', 'in'`` means source_bucket='in'."""
+    source = (
+        "from qwak.automations import BatchJobDataSpecifications as Qwak\n"
+        "from frogml.core.automations import BatchJobDataSpecifications as Frogml\n"
+        "q = Qwak('t', 's', 'in', 'in/', 'csv', 'out', 'out/', 'csv')\n"
+        "f = Frogml('t', 's', None, 'in', 'in/', 'csv', 'out', 'out/', 'csv')\n"
+        "assert q == f and type(q) is Frogml, (q, f)\n"
+        "assert Qwak('t', source_bucket='in') == Frogml(access_token_secret_name='t', source_bucket='in')\n"
+    )
+    assert load_automations(write_files({"a.py": source})).ok
+    errors = {
+        "many.py": "from qwak.automations import *\nBatchJobDataSpecifications(*'123456789')\n",
+        "twice.py": "from qwak.automations import *\nBatchJobDataSpecifications('t', 's', 'in', source_bucket='x')\n",
+    }
+    report = load_automations(write_files(errors, root=write_files({}).parent / "errors"))
+    assert sorted((e.file, e.line, e.message) for e in report.errors) == [
+        ("many.py", 2, "TypeError: BatchJobDataSpecifications() takes at most 8 positional arguments (9 given)"),
+        ("twice.py", 2, "TypeError: BatchJobDataSpecifications() got multiple values for argument 'source_bucket'"),
+    ]
+
+
+def test_qwak_files_become_dags_in_a_real_dagbag(tmp_path: Path) -> None:
+    """Behind the loader DAG file, in Airflow's own DagBag: the same DAGs as their frogml form, and a
+    half-migrated file an import error under its own path that names the new name."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from frogml_airflow_provider.cli import main as cli
+
+    dags = tmp_path / "dags"
+    assert cli(["init", str(dags)]) == 0
+    files = {**QWAK_STYLES, "half.py": "from frogml.core.automations import QwakBuildDeploy\n"}
+    for name, source in files.items():
+        (dags / "automations" / name).write_text(source)
+    bag = DagBag(dag_folder=str(dags))
+    assert sorted(bag.dag_ids) == sorted(name[:-3] for name in QWAK_STYLES)
+    assert [task.task_id for task in bag.dags["q_star"].topological_sort()][:2] == ["build", "check_build_metric"]
+    [(path, message)] = bag.import_errors.items()
+    assert Path(path) == dags / "automations" / "half.py"
+    assert "half.py:1" in message and "frogml calls it FrogmlBuildDeploy" in message

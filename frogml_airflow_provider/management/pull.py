@@ -1,0 +1,44 @@
+"""``frogml-airflow pull [NAME...] --out DIR``: registered automations -> automation files.
+
+The files are in the frogml format (``export``'s own Python writer, through ``export.pull``): they
+load unchanged here and with ``frogml automations register -p``, and exporting them gives back the
+spec JFrog ML holds. Secrets become ``os.environ[...]`` references; the command names the variables
+to set, never their values.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from frogml_airflow_provider.errors import FrogMLProviderError
+
+
+def pull(conn_id: str, names: list[str], out: Path, *, overwrite: bool) -> int:
+    from frogml_airflow_provider.export.pull import pull_files
+    from frogml_airflow_provider.management.commands import find_all, session
+
+    try:
+        with session(conn_id) as api:
+            chosen = find_all(api, names) if names else api.automations()
+            natives: list[dict[str, Any]] = [api.sdk.json_format.MessageToDict(item) for item in chosen]
+            where = api.where
+        if not natives:
+            print(f"no automations on JFrog ML at {where}: nothing to pull")
+            return 0
+        report = pull_files(natives, out, overwrite=overwrite)
+    except FrogMLProviderError as error:
+        print(f"error  {error}", file=sys.stderr)
+        return int(getattr(error, "exit_code", 1))
+    for item in report.pulled:
+        print(f"pulled  {item.automation} -> {report.out / item.file.name}")
+        for note in item.notes:
+            print(f"  note  {note}")
+    for problem in report.errors:
+        print(f"error  {problem}", file=sys.stderr)
+    if report.variables:
+        print("the files read these secrets from the environment (set them where the files load):")
+        for variable in report.variables:
+            print(f"  {variable}")
+    return 0 if report.ok else 1

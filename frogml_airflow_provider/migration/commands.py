@@ -1,0 +1,292 @@
+"""``frogml-airflow status`` and ``frogml-airflow migrate [--back]``: the commands over the hand-over.
+
+They load the automation files (the same loader as the DAGs), reach JFrog ML through the management
+session and Airflow through its REST API (``airflow_api``), and never print a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from frogml_airflow_provider.dags.ledger import read_ledger
+from frogml_airflow_provider.errors import FrogMLProviderError, HandoverError
+from frogml_airflow_provider.migration.airflow_api import AirflowApi, DagState
+from frogml_airflow_provider.migration.handover import Candidate, Native, Options, to_airflow, to_jfrog
+
+# Fields that describe state, not the automation: never drift.
+_STATE_FIELDS = frozenset({"is_enabled"})
+
+
+class RegisteredAutomations:
+    """The JFrog ML side of a hand-over, over the management session (``AutomationsApi``)."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+        self.where = api.where
+        self._all: list[Any] | None = None
+
+    def all(self) -> list[Any]:
+        if self._all is None:
+            from frogml_airflow_provider.management.specs import secret_values
+
+            self._all = self.api.automations()
+            for automation in self._all:
+                self.api.secrets.update(secret_values(automation.automation_spec))
+        return self._all
+
+    def find(self, name: str) -> Native | None:
+        matches = [a for a in self.all() if a.automation_spec.automation_name == name]
+        if len(matches) > 1:
+            ids = ", ".join(sorted(a.automation_id for a in matches))
+            raise HandoverError(
+                f"{len(matches)} automations on JFrog ML at {self.where} are named {name!r} (ids {ids}); delete the "
+                "extra ones (frogml automations delete --automation-id ID) and try again"
+            )
+        if not matches:
+            return None
+        found = matches[0]
+        return Native(found.automation_id, bool(found.automation_spec.is_enabled), found.automation_spec)
+
+    def create(self, spec: Any) -> str:
+        self._all = None
+        return str(self.api.create(spec))
+
+    def update(self, automation_id: str, spec: Any) -> None:
+        self._all = None
+        self.api.update(automation_id, spec)
+
+    def delete(self, automation_id: str, name: str) -> None:
+        self._all = None
+        self.api.delete(automation_id, name)
+
+    def toggle(self, automation_id: str, name: str, *, enabled: bool) -> None:
+        self._all = None
+        self.api.toggle(automation_id, name, enabled=enabled)
+
+    def disabled_spec(self, automation: Any) -> Any:
+        from frogml_airflow_provider.management.specs import secret_values, wire_spec
+
+        spec = wire_spec(self.api.sdk, automation)
+        spec.is_enabled = False
+        self.api.secrets.update(secret_values(spec))
+        return spec
+
+    def last_execution(self, native: Native, name: str) -> tuple[str, str]:
+        from frogml_airflow_provider.management.commands import EXECUTION_STATUSES
+        from frogml_airflow_provider.management.specs import timestamp
+
+        found = self.api.executions(native.automation_id, name)
+        if not found:
+            return "", ""
+        details = [item.run_details for item in found]
+        latest = max(details, key=lambda d: timestamp(d, "start_time"))
+        return timestamp(latest, "start_time"), EXECUTION_STATUSES.get(latest.status, str(latest.status))
+
+
+@contextmanager
+def _sides(conn_id: str, airflow_url: str | None) -> Iterator[tuple[AirflowApi, RegisteredAutomations]]:
+    from frogml_airflow_provider.management.commands import session
+
+    with session(conn_id) as api:
+        airflow = AirflowApi(airflow_url)
+        try:
+            yield airflow, RegisteredAutomations(api)
+        finally:
+            airflow.close()
+
+
+def load_candidates(path: Path) -> tuple[Path, dict[str, Candidate]]:
+    """The automations folder and its automations by name; HandoverError listing every problem."""
+    from frogml_airflow_provider.dags.loading import load_automations
+    from frogml_airflow_provider.dags.plan import dag_id_for
+
+    if not path.is_dir():
+        raise HandoverError(f"{path}: not a folder; give the automations folder (the one beside the loader DAG file)")
+    report = load_automations(path)
+    if report.errors:
+        problems = "".join(f"\n  {error}" for error in report.errors)
+        raise HandoverError(f"{path}: fix these first (frogml-airflow validate {path}):{problems}")
+    found = {}
+    for item in report.automations:
+        name = item.automation.name
+        found[name] = Candidate(name, dag_id_for(name), os.path.relpath(item.file, path), item.automation)
+    return path, found
+
+
+# -- migrate ------------------------------------------------------------------------------------------------
+def migrate(
+    path: Path,
+    names: list[str],
+    *,
+    conn_id: str,
+    airflow_url: str | None,
+    back: bool,
+    dry_run: bool,
+    yes: bool,
+    wait: bool,
+    wait_timeout: float = 3600.0,
+    poll: float = 5.0,
+) -> int:
+    try:
+        folder, candidates = load_candidates(path)
+        missing = [name for name in names if name not in candidates]
+        if missing:
+            known = ", ".join(sorted(candidates)[:20]) or "none"
+            raise HandoverError(
+                f"no automation named {', '.join(map(repr, missing))} under {folder} (there are: {known})"
+            )
+        direction = "to Airflow" if back else "to JFrog ML"
+        if not dry_run and not yes:
+            if sys.stdin is None or not sys.stdin.isatty():
+                raise HandoverError(
+                    "not migrating without confirmation: stdin is not a terminal. "
+                    "Pass --yes, or --dry-run to see the steps"
+                )
+            from frogml_airflow_provider.management.register import ask
+
+            if not ask(f"move {len(names)} automation(s) {direction}? [y/N] "):
+                print("nothing moved")
+                return 1
+        options = Options(dry_run=dry_run, wait=wait, wait_timeout=wait_timeout, poll=poll)
+        failed = 0
+        with _sides(conn_id, airflow_url) as (airflow, jfrog):
+            for name in dict.fromkeys(names):
+                print(f"{name} ({candidates[name].source}) {direction}:")
+                try:
+                    (to_airflow if back else to_jfrog)(candidates[name], folder, airflow, jfrog, options)
+                except HandoverError as error:
+                    print(f"error  {error}", file=sys.stderr)
+                    failed += 1
+                    continue
+                if not dry_run:
+                    print(f"moved  {name} {direction}")
+        if dry_run:
+            print("dry run: nothing changed")
+        return 1 if failed else 0
+    except FrogMLProviderError as error:
+        print(f"error  {error}", file=sys.stderr)
+        return int(getattr(error, "exit_code", 1))
+
+
+# -- status -------------------------------------------------------------------------------------------------
+@dataclass
+class Row:
+    name: str
+    source: str
+    owner: str  # what the ledger says: airflow | jfrog
+    since: str
+    dag: str  # active | paused | absent
+    dag_scheduled: bool
+    last_run: str
+    last_run_state: str
+    native: str  # enabled | disabled | absent
+    native_scheduled: bool
+    last_execution: str
+    last_execution_status: str
+    drift: list[str]
+
+    @property
+    def runs_on(self) -> str:
+        airflow, jfrog = self.dag == "active", self.native == "enabled"
+        return {(True, True): "both", (True, False): "airflow", (False, True): "jfrog"}.get((airflow, jfrog), "neither")
+
+    @property
+    def scheduled_twice(self) -> bool:
+        return self.runs_on == "both" and self.dag_scheduled and self.native_scheduled
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "runs_on": self.runs_on, "scheduled_twice": self.scheduled_twice}
+
+
+def status_rows(
+    folder: Path, candidates: dict[str, Candidate], airflow: Any, jfrog: RegisteredAutomations
+) -> list[Row]:
+    from frogml_airflow_provider.management.specs import changed_fields, trigger_kind
+
+    ledger = read_ledger(folder)
+    natives = {a.automation_spec.automation_name: a for a in jfrog.all()}
+    rows = []
+    for name in sorted(set(candidates) | set(natives)):
+        candidate = candidates.get(name)
+        dag: DagState | None = airflow.dag(candidate.dag_id) if candidate else None
+        native = jfrog.find(name) if name in natives else None
+        drift: list[str] = []
+        if candidate and native:
+            wanted = jfrog.disabled_spec(candidate.automation)
+            drift = [f for f in changed_fields(native.spec, wanted) if f not in _STATE_FIELDS]
+        started, status = jfrog.last_execution(native, name) if native else ("", "")
+        handover = ledger.handovers.get(name)
+        rows.append(
+            Row(
+                name=name,
+                source=candidate.source if candidate else "",
+                owner=ledger.runs_on(name),
+                since=handover.since if handover else "",
+                dag="absent" if dag is None else ("paused" if dag.is_paused else "active"),
+                dag_scheduled=bool(dag and dag.scheduled),
+                last_run=dag.last_run_at if dag else "",
+                last_run_state=dag.last_run_state if dag else "",
+                native="absent" if native is None else ("enabled" if native.enabled else "disabled"),
+                native_scheduled=bool(native and trigger_kind(native.spec) in ("scheduled", "metric")),
+                last_execution=started,
+                last_execution_status=status,
+                drift=drift,
+            )
+        )
+    return rows
+
+
+def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) -> int:
+    try:
+        folder, candidates = load_candidates(path)
+        with _sides(conn_id, airflow_url) as (airflow, jfrog):
+            rows = status_rows(folder, candidates, airflow, jfrog)
+    except FrogMLProviderError as error:
+        print(f"error  {error}", file=sys.stderr)
+        return int(getattr(error, "exit_code", 2))
+    if as_json:
+        print(json.dumps([row.to_json() for row in rows], indent=2, ensure_ascii=False))
+    else:
+        print_status(rows)
+    twice = [row.name for row in rows if row.scheduled_twice]
+    if twice:
+        print(
+            f"error  scheduled on both Airflow and JFrog ML: {', '.join(twice)}; pause one side "
+            "(frogml-airflow pause NAME, or pause the DAG), or hand it over with frogml-airflow migrate",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def print_status(rows: list[Row]) -> None:
+    from frogml_airflow_provider.term import tag
+
+    headers = ("AUTOMATION", "RUNS ON", "AIRFLOW DAG", "LAST RUN", "JFROG ML", "LAST EXECUTION", "DRIFT")
+    table = []
+    for row in rows:
+        owner = f"ledger: {row.owner}" + (f" since {row.since}" if row.since else "")
+        table.append(
+            [
+                row.name,
+                f"{row.runs_on} ({owner})",
+                row.dag + ("" if row.dag == "absent" or row.dag_scheduled else ", unscheduled"),
+                " ".join(filter(None, (row.last_run_state, row.last_run))) or "-",
+                row.native,
+                " ".join(filter(None, (row.last_execution_status, row.last_execution))) or "-",
+                ", ".join(row.drift) if row.drift else ("-" if row.source and row.native != "absent" else "n/a"),
+            ]
+        )
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *table, strict=False)]
+    for index, line in enumerate((list(headers), *table)):
+        text = "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        if index and rows[index - 1].scheduled_twice:
+            text = f"{text}  {tag('BOTH', width=0)}"
+        print(text)

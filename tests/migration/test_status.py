@@ -1,0 +1,68 @@
+"""``status``: where each automation runs, against a real Airflow API server and the SDK's mock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.management.conftest import build
+from tests.migration.conftest import CHURN, SCORING
+from tests.support.airflow import ApiServer
+
+Cli = Callable[..., SimpleNamespace]
+pytestmark = pytest.mark.slow
+
+
+def rows(done: SimpleNamespace) -> dict[str, dict[str, Any]]:
+    return {row["name"]: row for row in json.loads(done.out)}
+
+
+def test_status_before_any_registration_says_airflow_and_absent(
+    mock: Any, airflow: ApiServer, automations: Path, cli: Cli
+) -> None:
+    done = cli("status", automations, "--json")
+    assert done.code == 0, done.err
+    found = rows(done)
+    assert found[CHURN]["runs_on"] == "airflow" and found[CHURN]["native"] == "absent"
+    assert found[CHURN]["dag_scheduled"] is True
+    assert found[SCORING]["runs_on"] == "neither"  # paused on creation (is_enabled=False), not registered
+    assert found[SCORING]["dag_scheduled"] is False
+
+
+def test_status_exits_1_when_an_automation_is_scheduled_on_both_sides(
+    mock: Any, airflow: ApiServer, automations: Path, cli: Cli, folder: Callable[..., Path]
+) -> None:
+    assert cli("register", folder(churn=build(CHURN)), "--yes").code == 0  # active on JFrog ML too
+    done = cli("status", automations)
+    assert done.code == 1
+    assert "scheduled on both" in done.err and CHURN in done.err
+    line = next(line for line in done.out.splitlines() if line.startswith(CHURN))
+    assert "both" in line and "BOTH" in line
+
+
+def test_status_names_the_fields_that_drifted_never_their_values(
+    mock: Any, airflow: ApiServer, automations: Path, cli: Cli, folder: Callable[..., Path]
+) -> None:
+    other = folder(churn=build(CHURN, cron="0 9 * * *").replace("SLACK-SECRET-XYZ", "OTHER-SECRET-ABC"))
+    assert cli("register", other, "--yes").code == 0
+    assert cli("pause", CHURN).code == 0
+    done = cli("status", automations, "--json")
+    assert done.code == 0, done.err
+    churn = rows(done)[CHURN]
+    assert churn["native"] == "disabled" and churn["runs_on"] == "airflow"
+    assert churn["drift"] == ["trigger", "on_error"]
+    assert "OTHER-SECRET-ABC" not in done.out
+
+
+def test_status_after_a_hand_over_says_jfrog_and_since_when(
+    mock: Any, airflow: ApiServer, automations: Path, cli: Cli
+) -> None:
+    assert cli("migrate", CHURN, "--path", automations, "--yes").code == 0
+    churn = rows(cli("status", automations, "--json"))[CHURN]
+    assert (churn["runs_on"], churn["owner"], churn["dag"], churn["native"]) == ("jfrog", "jfrog", "paused", "enabled")
+    assert churn["since"].endswith("Z") and churn["drift"] == []
