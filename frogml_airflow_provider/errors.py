@@ -19,9 +19,15 @@ as an exception: it ends a local build, whose log and error carry its message.)
     ├── AutomationLoadError                    a file of the automations folder that cannot load
     │   └── DuplicateAutomationError
     ├── ExportError                            automations that cannot be exported together
+    ├── WireError                              a field of a native automation that cannot be read
+    ├── PullError                              a native automation that cannot become a file
+    ├── UpgradeError (also ValueError)         a Qwak-era file upgrade cannot rewrite safely
     ├── OperatorArgumentError (also ValueError) an operator built with arguments that contradict
     ├── NotSupportedError (also NotImplementedError)
     ├── ManagementError                        a ``frogml-airflow`` command on JFrog ML failed
+    ├── LedgerError                            the hand-over ledger cannot be read
+    ├── HandoverError                          a hand-over that cannot be done (nothing changed)
+    ├── AirflowApiError (exit code 2)          Airflow's REST API unreachable or refusing
     └── PlatformError                          a platform call failed (local or JFrog ML)
         ├── SetupError (exit code 2)           cannot start: the frogml SDK, credentials, address
         ├── QueryShapeError                    an analytics query did not return one number
@@ -139,6 +145,27 @@ class ExportError(FrogMLProviderError):
     """Automations that cannot be exported together (e.g. two would write the same file)."""
 
 
+class WireError(FrogMLProviderError):
+    """One field of a native automation that cannot be read: ``path`` says where."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class PullError(FrogMLProviderError):
+    """A native automation that cannot be written as an automation file that registers the same spec."""
+
+    def __init__(self, automation: str, message: str) -> None:
+        self.automation = automation
+        super().__init__(f"cannot pull automation {automation}: {message}")
+
+
+class UpgradeError(FrogMLProviderError, ValueError):
+    """A file that upgrade cannot rewrite safely (a bug of upgrade: worth reporting)."""
+
+
 class OperatorArgumentError(FrogMLProviderError, ValueError):
     """An operator was given arguments that cannot go together; raised when the DAG is built."""
 
@@ -149,6 +176,28 @@ class NotSupportedError(FrogMLProviderError, NotImplementedError):
 
 class ManagementError(FrogMLProviderError):
     """A ``frogml-airflow`` command on JFrog ML failed (a registration stopped, a name unknown)."""
+
+
+# -- hand-over between Airflow and JFrog ML (status, migrate) ----------------------------------
+class LedgerError(FrogMLProviderError):
+    """The hand-over ledger beside the automation files cannot be read."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class HandoverError(FrogMLProviderError):
+    """A hand-over between Airflow and JFrog ML that cannot be done (both sides left as they were)."""
+
+    exit_code = 1
+
+
+class AirflowApiError(FrogMLProviderError):
+    """Airflow's REST API could not be reached or refused a call."""
+
+    exit_code = 2
 
 
 # -- platforms ---------------------------------------------------------------------------------
@@ -214,24 +263,3 @@ def _rebuild_call_error(cls: type[JFrogMLCallError], message: str, rpc: str, cod
 def _short_repr(value: Any, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class LedgerError(FrogMLProviderError):
-    """The hand-over ledger beside the automation files cannot be read."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        super().__init__(f"{path}: {reason}")
-
-
-class HandoverError(FrogMLProviderError):
-    """A hand-over between Airflow and JFrog ML that cannot be done (both sides left as they were)."""
-
-    exit_code = 1
-
-
-class AirflowApiError(FrogMLProviderError):
-    """Airflow's REST API could not be reached or refused a call."""
-
-    exit_code = 2

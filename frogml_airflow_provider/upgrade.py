@@ -26,16 +26,13 @@ from pathlib import Path
 
 from frogml_airflow_provider import automations
 from frogml_airflow_provider.automations import qwak
+from frogml_airflow_provider.errors import UpgradeError
 
 _SPEC_MODULES = frozenset({qwak.FROGML_PACKAGE, *(f"{qwak.FROGML_PACKAGE}.{s}" for s in qwak.SUBMODULES)})
 _LAYOUT_TOKENS = frozenset(
     {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
 )
 _QWAK_SPEC_MODULES = frozenset({qwak.QWAK_PACKAGE, *(f"{qwak.QWAK_PACKAGE}.{s}" for s in qwak.SUBMODULES)})
-
-
-class UpgradeError(ValueError):
-    """A file that upgrade cannot rewrite safely (a bug of upgrade: worth reporting)."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,10 @@ LAYERS: list[tuple[str, ...]] = [
     # and XCom keys, terminal output, and the provider's identity (connection type and default id).
     ("", "errors", "tasks", "term", "get_provider_info"),
     ("automations",),  # the frogml-compatible spec (pure)
-    ("dags.shim", "dags.locate", "dags.loading", "dags.plan", "dags.catalog", "export.native"),  # pure
+    # Pure: files -> plans (the ledger says which DAGs JFrog ML runs instead); the spec <-> its wire
+    # form (native.py out, wire.py + from_native.py back) and the automation files written of it.
+    ("dags.shim", "dags.locate", "dags.loading", "dags.ledger", "dags.plan", "dags.catalog"),
+    ("export.native", "export.wire", "export.from_native", "export.files", "export.pull"),
     ("platform.base",),  # the platform interface (pure)
     ("platform.local", "platform.jfrog"),  # the platforms; platform.jfrog.session is the JFrog ML client
     ("platform.registry",),  # a locator -> one of the platforms
@@ -32,7 +35,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("operators",),
     ("notifications",),
     ("dags.render", "dags.loader", "dags.import_errors", "dag_loader"),  # DAGs of operators and notifiers
-    ("console", "management", "export.files", "demo"),  # the local platform's pages; commands; tools
+    # The local platform's pages; the commands (JFrog ML's, the hand-over's, upgrade); demo tools.
+    ("console", "management", "migration", "upgrade", "demo"),
     ("cli", "plugins"),  # entry points
 ]
 # Packages whose modules sit in different layers: their ``__init__`` runs before any of them, so it

@@ -62,7 +62,7 @@ from frogml_airflow_provider.automations import (
     ThresholdDirection,
 )
 from frogml_airflow_provider.automations.common import validation_after_loading
-from frogml_airflow_provider.errors import AutomationSpecError, FrogMLProviderError
+from frogml_airflow_provider.errors import AutomationSpecError, PullError
 from frogml_airflow_provider.export.native import automation_spec, memory
 from frogml_airflow_provider.export.wire import REQUIRED, Fields, WireError
 
@@ -87,14 +87,6 @@ _ENVELOPE = (
     "platformUrl",
 )
 _DESCRIPTION = "automationDescription"
-
-
-class PullError(FrogMLProviderError):
-    """A native automation that cannot be written as an automation file that registers the same spec."""
-
-    def __init__(self, automation: str, message: str) -> None:
-        self.automation = automation
-        super().__init__(f"cannot pull automation {automation}: {message}")
 
 
 @dataclass(frozen=True)

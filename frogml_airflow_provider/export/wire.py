@@ -12,21 +12,12 @@ import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from frogml_airflow_provider.errors import FrogMLProviderError
+from frogml_airflow_provider.errors import WireError
 
 T = TypeVar("T")
 REQUIRED: Any = object()
 """A default meaning "the field must be set": the spec has no value for its absence."""
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-class WireError(FrogMLProviderError):
-    """One field of a native automation that cannot be read: ``path`` says where."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = path
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
 
 
 def kind_of(value: Any) -> str:

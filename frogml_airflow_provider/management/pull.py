@@ -17,20 +17,20 @@ from frogml_airflow_provider.errors import FrogMLProviderError
 
 def pull(conn_id: str, names: list[str], out: Path, *, overwrite: bool) -> int:
     from frogml_airflow_provider.export.pull import pull_files
-    from frogml_airflow_provider.management.commands import find_all, session
+    from frogml_airflow_provider.management.commands import session
 
     try:
-        with session(conn_id) as api:
-            chosen = find_all(api, names) if names else api.automations()
-            natives: list[dict[str, Any]] = [api.sdk.json_format.MessageToDict(item) for item in chosen]
-            where = api.where
+        with session(conn_id) as client:
+            chosen = client.automations.all_named(names) if names else client.automations.all()
+            natives: list[dict[str, Any]] = [client.sdk.json_format.MessageToDict(item) for item in chosen]
+            where = client.where
         if not natives:
             print(f"no automations on JFrog ML at {where}: nothing to pull")
             return 0
         report = pull_files(natives, out, overwrite=overwrite)
     except FrogMLProviderError as error:
         print(f"error  {error}", file=sys.stderr)
-        return int(getattr(error, "exit_code", 1))
+        return error.exit_code
     for item in report.pulled:
         print(f"pulled  {item.automation} -> {report.out / item.file.name}")
         for note in item.notes:

@@ -13,32 +13,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frogml_airflow_provider.dags.ledger import read_ledger
 from frogml_airflow_provider.errors import FrogMLProviderError, HandoverError
 from frogml_airflow_provider.migration.airflow_api import AirflowApi, DagState
 from frogml_airflow_provider.migration.handover import Candidate, Native, Options, to_airflow, to_jfrog
 
+if TYPE_CHECKING:
+    from frogml_airflow_provider.platform.jfrog.automations import AutomationsService
+
 # Fields that describe state, not the automation: never drift.
 _STATE_FIELDS = frozenset({"is_enabled"})
 
 
 class RegisteredAutomations:
-    """The JFrog ML side of a hand-over, over the management session (``AutomationsApi``)."""
+    """The JFrog ML side of a hand-over: the JFrog ML session's automation service, the listing kept
+    until the next write. Every automation listed or written has its secrets scrubbed by the session."""
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: AutomationsService) -> None:
         self.api = api
         self.where = api.where
         self._all: list[Any] | None = None
 
     def all(self) -> list[Any]:
         if self._all is None:
-            from frogml_airflow_provider.management.specs import secret_values
-
-            self._all = self.api.automations()
-            for automation in self._all:
-                self.api.secrets.update(secret_values(automation.automation_spec))
+            self._all = self.api.all()
         return self._all
 
     def find(self, name: str) -> Native | None:
@@ -71,11 +71,12 @@ class RegisteredAutomations:
         self.api.toggle(automation_id, name, enabled=enabled)
 
     def disabled_spec(self, automation: Any) -> Any:
-        from frogml_airflow_provider.management.specs import secret_values, wire_spec
+        from frogml_airflow_provider.management.specs import wire_spec
+        from frogml_airflow_provider.platform.jfrog.automations import secret_values
 
         spec = wire_spec(self.api.sdk, automation)
         spec.is_enabled = False
-        self.api.secrets.update(secret_values(spec))
+        self.api.session.secrets.update(secret_values(spec))
         return spec
 
     def last_execution(self, native: Native, name: str) -> tuple[str, str]:
@@ -94,10 +95,10 @@ class RegisteredAutomations:
 def _sides(conn_id: str, airflow_url: str | None) -> Iterator[tuple[AirflowApi, RegisteredAutomations]]:
     from frogml_airflow_provider.management.commands import session
 
-    with session(conn_id) as api:
+    with session(conn_id) as client:
         airflow = AirflowApi(airflow_url)
         try:
-            yield airflow, RegisteredAutomations(api)
+            yield airflow, RegisteredAutomations(client.automations)
         finally:
             airflow.close()
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.management.conftest import HEADER, HOOK_URL, WEBHOOK, batch, build
+from tests.support.jfrog import HEADER, HOOK_URL, WEBHOOK, batch, build
 
 Cli = Callable[..., SimpleNamespace]
 

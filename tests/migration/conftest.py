@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.management.conftest import *  # noqa: F403 - the JFrog ML mock, its fixtures and the cli runner
-from tests.management.conftest import HEADER_LINE, batch, build
-from tests.support.airflow import ApiServer, start_api_server
+from tests.support.airflow import CHURN, SCORING, ApiServer, start_api_server
+from tests.support.jfrog import HEADER_LINE, batch, build
+from tests.support.jfrog_fixtures import cli, mock, mock_server, sdk  # noqa: F401 - the JFrog ML mock
+from tests.support.jfrog_fixtures import folder as folder  # the fixture ("folder" is a local name below too)
 
-CHURN, SCORING = "churn_retrain", "nightly_scoring"
 LOADER = "\n".join(
     [
         "from frogml_airflow_provider.dags.loader import load_dags",
@@ -52,7 +51,3 @@ def automations(airflow: ApiServer, monkeypatch: pytest.MonkeyPatch) -> Iterator
     for run in airflow.api("GET", f"/dags/{CHURN}/dagRuns", state=["queued", "running"])["dag_runs"]:
         airflow.api("PATCH", f"/dags/{CHURN}/dagRuns/{run['dag_run_id']}", {"state": "failed"})
     airflow.api("PATCH", f"/dags/{CHURN}", {"is_paused": False})
-
-
-def dag(airflow: ApiServer, dag_id: str = CHURN) -> dict[str, Any]:
-    return dict(airflow.api("GET", f"/dags/{dag_id}"))

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from frogml_airflow_provider.errors import AirflowApiError
-from tests.migration.conftest import CHURN, SCORING, dag
-from tests.support.airflow import ApiServer
+from tests.support.airflow import CHURN, SCORING, ApiServer, dag
 
 Cli = Callable[..., SimpleNamespace]
 pytestmark = pytest.mark.slow
@@ -146,7 +145,7 @@ def test_a_failure_at_any_step_leaves_both_sides_as_they_were(
 def test_an_existing_registration_is_restored_when_the_hand_over_fails(
     mock: Any, airflow: ApiServer, automations: Path, cli: Cli, folder: Callable[..., Path]
 ) -> None:
-    from tests.management.conftest import build
+    from tests.support.jfrog import build
 
     other = folder(churn=build(CHURN, cron="0 5 * * *"))
     assert cli("register", other, "--yes").code == 0

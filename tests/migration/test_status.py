@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.management.conftest import build
-from tests.migration.conftest import CHURN, SCORING
-from tests.support.airflow import ApiServer
+from tests.support.airflow import CHURN, SCORING, ApiServer
+from tests.support.jfrog import build
 
 Cli = Callable[..., SimpleNamespace]
 pytestmark = pytest.mark.slow

@@ -20,6 +20,8 @@ from typing import Any
 
 import requests
 
+CHURN, SCORING = "churn_retrain", "nightly_scoring"  # the automations of tests/migration's Airflow
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -124,3 +126,7 @@ def start_api_server(home: Path, dags: Path, timeout: float = 120) -> ApiServer:
             server.stop()
             raise RuntimeError(f"airflow api-server did not come up; see {home / 'api-server.log'}")
         time.sleep(0.5)
+
+
+def dag(airflow: ApiServer, dag_id: str = CHURN) -> dict[str, Any]:
+    return dict(airflow.api("GET", f"/dags/{dag_id}"))

@@ -31,6 +31,7 @@ from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
 from frogml_airflow_provider.platform.jfrog import _sdk
 from frogml_airflow_provider.platform.jfrog._credentials import Credentials, grpc_target, resolve
 from frogml_airflow_provider.platform.jfrog._rpc import TRIES, Caller, scrub
+from frogml_airflow_provider.platform.jfrog._sdk import INSTALL_HINT
 
 if TYPE_CHECKING:
     from frogml_airflow_provider.platform.jfrog.automations import AutomationsService
@@ -51,7 +52,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = _sdk.INSTALL_HINT
 RPC_TIMEOUT = 30.0  # seconds each call may take, unless the caller says otherwise
 TENANT_HEADER = "x-jfrog-tenant-id"  # the SDK's FrogMLConstants.JFROG_TENANT_HEADER_KEY, lower-cased
 # As the SDK's channels: keepalives, and a capped reconnect backoff so a blip heals within ~10 s.
