@@ -109,6 +109,15 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "10",
                         "default": "10",
                     },
+                    "query_timeout": {
+                        "description": "Seconds a SqlMetric query or SQL threshold may run before it is "
+                        "stopped and its task fails (naming the automation, the query and this limit); "
+                        "locally and on JFrog ML.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "300",
+                        "default": "60",
+                    },
                     "local_state_dir": {
                         "description": "Where the local embedded platform keeps builds, deployments and "
                         "analytics when the frogml connection does not say (extra.state_dir). "
