@@ -170,6 +170,7 @@ def _deliver(
                 timeout=bound,
                 allow_redirects=False,
                 proxies=get_environ_proxies(target),
+                stream=True,  # the answer's body is never read: a huge one costs nothing
             )
         except OutOfTime as stop:
             return _failed(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import socket
 import threading
 import time
@@ -177,9 +178,10 @@ class DeliveryRetry(Retry):
 
 def new_session(retry: DeliveryRetry) -> requests.Session:
     session = requests.Session()
-    # No ~/.netrc credentials and no environment CA or proxy surprises from trust_env: proxies
-    # are read from the environment explicitly, per request (see delivery).
+    # trust_env would also send ~/.netrc credentials to the receiver: off. Proxies are read from
+    # the environment per request (see _delivery); a CA bundle named there is honoured here.
     session.trust_env = False
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     adapter = WatchedAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

@@ -93,3 +93,15 @@ def test_no_such_table_names_the_tables_there_are(store: AnalyticsStore) -> None
         PlatformError, match=r"no such table: my_model; the tables are: my_model__[0-9a-f]{8}, tiny_model"
     ):
         store.query("SELECT COUNT(*) FROM my_model")
+
+
+def test_a_table_already_owned_by_another_model_id_is_refused_not_shared(store: AnalyticsStore) -> None:
+    import sqlite3
+
+    store.ensure_table("iris_classifier")
+    db = sqlite3.connect(store.path)
+    db.execute("UPDATE _model_tables SET model_id = 'another.id' WHERE name = ?", (table_for("iris_classifier"),))
+    db.commit()
+    db.close()  # as if 'another.id' had the same name and hash
+    with pytest.raises(PlatformError, match=r"model ids 'another.id' and 'iris_classifier' map to one analytics table"):
+        store.ensure_table("iris_classifier")

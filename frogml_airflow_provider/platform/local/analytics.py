@@ -25,6 +25,7 @@ from frogml_airflow_provider.platform.base import PlatformError, QueryResult, Qu
 
 COLUMNS = ("ts", "request_id", "variation", "build_id", "request", "response", "latency_ms", "error", "status")
 DEFAULT_QUERY_TIMEOUT = 60.0
+OWNERS = "_model_tables"  # which model id owns each table; no model id maps to a leading "_"
 _CANONICAL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PROGRESS_STEPS = 10_000  # SQLite VM instructions between deadline checks (~a millisecond)
 # What a read needs: the statement itself, reading columns, calling functions, a recursive CTE.
@@ -73,11 +74,13 @@ def table_for(model_id: str) -> str:
     """A model's table: distinct ids never share one.
 
     An id of lower-case letters and digits in groups joined by single hyphens (``iris-classifier``,
-    JFrog ML's usual form) becomes its readable name, hyphens as underscores
-    (``iris_classifier``). Any other id (``iris_classifier``, ``Iris.Classifier``) would collide
-    with one of those, so it gets the same kind of name plus ``__`` and the first 8 hex digits of
-    the id's SHA-256 (``iris_classifier__4c3e...``); a canonical id never maps to a name with
-    ``__``. The ``frogml-airflow`` docs and a "no such table" error name the table to use.
+    the form the examples use) becomes its readable name, hyphens as underscores
+    (``iris_classifier``): one-to-one, as such ids have no ``_``. Any other id
+    (``iris_classifier``, ``Iris.Classifier``) would collide with one of those, so it gets the
+    same kind of name plus ``__`` and the first 8 hex digits of the id's SHA-256
+    (``iris_classifier__db25b55e``); a canonical id never maps to a name with ``__``. Two
+    non-canonical ids meet only if their names and hashes both match; ``ensure_table`` refuses
+    that rather than share. A "no such table" error lists the tables there are.
     """
     if _CANONICAL.fullmatch(model_id):
         return model_id.replace("-", "_")
@@ -96,9 +99,18 @@ class AnalyticsStore:
         return db
 
     def ensure_table(self, model_id: str) -> None:
+        table = table_for(model_id)
         with self._connect() as db:
+            db.execute(f"CREATE TABLE IF NOT EXISTS {OWNERS} (name TEXT PRIMARY KEY, model_id TEXT NOT NULL)")
+            db.execute(f"INSERT OR IGNORE INTO {OWNERS} VALUES (?, ?)", (table, model_id))
+            (owner,) = db.execute(f"SELECT model_id FROM {OWNERS} WHERE name = ?", (table,)).fetchone()
+            if owner != model_id:
+                raise PlatformError(
+                    f"model ids {owner!r} and {model_id!r} map to one analytics table {table!r} (a hash "
+                    "collision); give one of the models another id"
+                )
             db.execute(
-                f'CREATE TABLE IF NOT EXISTS "{table_for(model_id)}" (ts TEXT NOT NULL, request_id TEXT NOT NULL, '
+                f'CREATE TABLE IF NOT EXISTS "{table}" (ts TEXT NOT NULL, request_id TEXT NOT NULL, '
                 "variation TEXT, build_id TEXT, request TEXT, response TEXT, latency_ms REAL, error TEXT, "
                 "status INTEGER)"
             )
@@ -172,7 +184,11 @@ class AnalyticsStore:
             return ""
         db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=5)
         try:
-            names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            names = [
+                row[0]
+                for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                if row[0] != OWNERS
+            ]
         except sqlite3.Error:
             return ""
         finally:
