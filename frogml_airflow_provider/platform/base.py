@@ -125,6 +125,14 @@ class QueryShapeError(PlatformError):
     """An analytics query did not return one numeric value."""
 
 
+class QueryTimeout(PlatformError):
+    """An analytics query ran past its time limit (``limit`` seconds) and was stopped."""
+
+    def __init__(self, message: str, *, limit: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 @runtime_checkable
 class RecordsDecisions(Protocol):
     """A platform that keeps the gate's and the metric trigger's decisions, to chart them."""
@@ -151,4 +159,7 @@ class Platform(Protocol):
 
     def get_deployment(self, model_id: str, variation: str) -> Deployment | None: ...
 
-    def query(self, sql: str) -> QueryResult: ...
+    def query(self, sql: str, *, timeout: float | None = None) -> QueryResult:
+        """Run one read-only analytics query; past ``timeout`` seconds (``None``: the platform's
+        default) it is stopped and ``QueryTimeout`` raised."""
+        ...

@@ -166,8 +166,8 @@ class LocalPlatform:
         self.store.record_decision(kind, model_id, subject, detail)
 
     # -- analytics -------------------------------------------------------------------------
-    def query(self, sql: str) -> QueryResult:
-        return self.analytics.query(sql)
+    def query(self, sql: str, *, timeout: float | None = None) -> QueryResult:
+        return self.analytics.query(sql, timeout=timeout)
 
 
 def _spawn(module: str, args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
