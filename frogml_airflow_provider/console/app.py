@@ -1,9 +1,18 @@
-"""The console as a FastAPI app, mounted by the provider's Airflow plugin under ``/frogml``."""
+"""The console as a FastAPI app, mounted by the provider's Airflow plugin under ``/frogml``.
+
+Airflow mounts plugin apps without authentication of their own, so every page here depends on
+Airflow's: the caller must be signed in (a ``Bearer`` token, or the UI's ``_token`` cookie, which
+the nav entry's iframe sends) and allowed to see the website. A browser without a session is sent
+to the login page; any other client gets 401. Pages only read: a GET changes nothing.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException
-from fastapi.responses import HTMLResponse
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from frogml_airflow_provider.console import pages
 from frogml_airflow_provider.platform.base import PlatformError
@@ -21,8 +30,27 @@ def local_platform() -> LocalPlatform:
     return LocalPlatform(locator["state_dir"])
 
 
+def signed_in() -> Any:
+    """Airflow's own check: authenticated, and allowed to see the website."""
+    from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
+    from airflow.api_fastapi.core_api.security import requires_access_view
+
+    return Depends(requires_access_view(AccessView.WEBSITE))
+
+
+async def to_login(request: Request, error: Exception) -> Response:
+    """A browser without a session goes to Airflow's login page, and comes back after it."""
+    assert isinstance(error, HTTPException)
+    if error.status_code == 401 and "text/html" in request.headers.get("accept", ""):
+        from airflow.api_fastapi.app import get_auth_manager
+
+        return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
+    return await http_exception_handler(request, error)
+
+
 def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) -> FastAPI:
-    app = FastAPI(title="JFrog ML local platform", docs_url=None, redoc_url=None)
+    app = FastAPI(title="JFrog ML local platform", docs_url=None, redoc_url=None, dependencies=[signed_in()])
+    app.add_exception_handler(HTTPException, to_login)
     factory = platform_factory
 
     @app.get("/", response_class=HTMLResponse)
