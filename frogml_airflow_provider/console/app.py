@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from frogml_airflow_provider.console import pages
 from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
+from frogml_airflow_provider.platform.local.store import RegistryUnreadableError
 
 PREFIX = "/frogml"
 
@@ -48,9 +49,15 @@ async def to_login(request: Request, error: Exception) -> Response:
     return await http_exception_handler(request, error)
 
 
+async def unavailable(request: Request, error: Exception) -> Response:
+    """The platform's state cannot be read (a corrupt registry): say which file and what to do."""
+    return PlainTextResponse(str(error), status_code=503)
+
+
 def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) -> FastAPI:
     app = FastAPI(title="JFrog ML local platform", docs_url=None, redoc_url=None, dependencies=[signed_in()])
     app.add_exception_handler(HTTPException, to_login)
+    app.add_exception_handler(RegistryUnreadableError, unavailable)
     factory = platform_factory
 
     @app.get("/", response_class=HTMLResponse)
@@ -61,6 +68,8 @@ def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) 
     def build(build_id: str) -> str:
         try:
             return pages.build_page(factory(), build_id, prefix)  # type: ignore[operator]
+        except RegistryUnreadableError:
+            raise
         except PlatformError as error:
             raise HTTPException(404, str(error)) from None
 

@@ -116,6 +116,19 @@ def test_a_page_view_creates_no_state_folder(airflow_api, tmp_path, monkeypatch)
     assert not state.exists()
 
 
+def test_an_unreadable_registry_is_a_503_naming_the_file(airflow_api, local_conn: LocalPlatform) -> None:
+    client, token = airflow_api
+    local_conn.state_dir.mkdir(parents=True)
+    broken = local_conn.state_dir / "platform.db"
+    broken.write_bytes(b"not a database" * 100)
+    try:
+        for path in ("/frogml/", "/frogml/builds/b-1", "/frogml/models/m"):
+            page = client.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert page.status_code == 503 and f"{broken} is not a readable SQLite database" in page.text, path
+    finally:
+        broken.unlink()  # the fixture's shutdown reads it
+
+
 def test_a_chart_places_values_against_the_threshold() -> None:
     svg = chart([Point("a", 1.0, 2.0, False), Point("b", 3.0, 2.0, True)], title="m", marked_as="yes", unmarked_as="no")
     assert svg.count("<circle") == 2 and svg.count('class="threshold"') == 2

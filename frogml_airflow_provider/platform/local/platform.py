@@ -82,7 +82,7 @@ class LocalPlatform:
 
     def _build(self, row: Any, *, log_tail: bool) -> Build:
         build_id = row["build_id"]
-        if not BuildState(row["state"]).terminal and row["pid"] and not runs(row["pid"], "build_runner", build_id):
+        if not BuildState(row["state"]).terminal and row["pid"] and not runs(row["pid"], "build_runner"):
             row = self.store.build_row(build_id) or row  # it may have recorded its result as it exited
             if not BuildState(row["state"]).terminal:
                 tail = self.log_tail(build_id) if log_tail else ""
@@ -99,7 +99,7 @@ class LocalPlatform:
             raise PlatformError(f"no local build {build_id!r} to cancel in the state folder {self.state_dir}")
         build = self._build(row, log_tail=False)
         if not build.state.terminal:
-            terminate(row["pid"], "build_runner", build_id)
+            terminate(row["pid"], "build_runner")
             state = BuildState.TIMED_OUT if timed_out else BuildState.CANCELLED
             self.store.finish_build_if_running(build_id, state, "timed out; cancelled" if timed_out else "cancelled")
         elif not BuildState(row["state"]).terminal:  # died: record what reads already report

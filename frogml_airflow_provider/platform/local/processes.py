@@ -48,11 +48,11 @@ def process_alive(pid: int) -> bool:
 
 
 def runs(pid: int | None, module: str, *args: str) -> bool:
-    """True while ``pid`` is alive *and* is our ``module`` started with ``args``.
+    """True while ``pid`` is alive *and* runs our ``module`` (with ``args``, if given).
 
     A pid is reused once its process is gone: checking the command line keeps a long-dead
-    build from looking alive again, and keeps ``stop`` from signalling someone else's process.
-    Where ``/proc`` is missing, liveness alone decides.
+    build from looking alive again, and keeps ``terminate`` from signalling someone else's
+    process. Where ``/proc`` is missing, liveness alone decides.
     """
     if not pid or not process_alive(pid):
         return False

@@ -266,8 +266,12 @@ class StateMissingError(PlatformError):
         self.path = path
 
 
+class RegistryUnreadableError(PlatformError):
+    """platform.db is not a SQLite database (or a damaged one)."""
+
+
 def corrupt(path: Path, error: Exception) -> PlatformError:
-    return PlatformError(
+    return RegistryUnreadableError(
         f"the local platform's registry {path} is not a readable SQLite database ({error}). Move it aside "
         f"(mv {path} {path}.broken) and rerun the DAG: the builds and deployments recorded in it are lost; "
         "stop model servers still running from it (processes of frogml_airflow_provider.platform.local.server)"
