@@ -71,7 +71,9 @@ class StateDir:
         Held only for short steps (starting a server); released when its holder dies.
         """
         path = self.inside("lock", "locks", f"{name}.lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.root.is_dir():  # never recreate a deleted state folder as a side effect of locking
+            raise PlatformError(f"the local platform's state folder {self.root} does not exist (deleted?)")
+        path.parent.mkdir(exist_ok=True)
         deadline = time.monotonic() + timeout
         with open(path, "a") as handle:
             while True:

@@ -122,6 +122,7 @@ class LocalPlatform:
         build = self.get_build(build_id, log_tail=False)
         if build.state is not BuildState.SUCCESSFUL:
             raise PlatformError(f"cannot deploy build {build_id} of model {model_id!r}: it is {build.state.value}")
+        limits = self.server_limits or ServerLimits.from_config()
         # Serialized across processes: the registry names exactly one newest server per model and
         # variation, and that server, once up, stops every other one it finds registered.
         with self.paths.lock("deploy"):
@@ -131,7 +132,7 @@ class LocalPlatform:
             port = _free_port()
             self.analytics.ensure_table(model_id)
             deploy_dir.mkdir(parents=True, exist_ok=True)
-            env = {**os.environ, **(self.server_limits or ServerLimits.from_config()).to_env()}
+            env = {**os.environ, **limits.to_env()}
             args = [str(self.state_dir), model_id, variation, build_id, str(port)]
             process = spawn("server", args, deploy_dir / "server.log", env=env)
             self.store.add_server(process.pid, model_id, variation, port)

@@ -19,6 +19,7 @@ variation: one serves, none is left behind. It stops itself if its state folder 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
@@ -31,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
 from frogml_airflow_provider.platform.local.paths import StateDir
 from frogml_airflow_provider.platform.local.processes import signal_group, terminate
@@ -72,11 +74,16 @@ class ServerLimits:
             from airflow.configuration import conf
         except ImportError:
             return default
-        return cls(
+        limits = cls(
             max_body_bytes=conf.getint("frogml", "local_server_max_body_bytes", fallback=default.max_body_bytes),
             timeout=conf.getfloat("frogml", "local_server_timeout", fallback=default.timeout),
             record_max_chars=conf.getint("frogml", "local_server_record_max_chars", fallback=default.record_max_chars),
         )
+        for name in cls._ENV:
+            value = getattr(limits, name)
+            if not (math.isfinite(value) and value > 0):
+                raise PlatformError(f"[frogml] local_server_{name} must be a positive number, not {value!r}")
+        return limits
 
 
 def bounded(text: str | None, limit: int) -> str | None:

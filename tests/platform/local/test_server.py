@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from frogml_airflow_provider.platform.base import BuildRequest, DeploymentState
+from frogml_airflow_provider.platform.base import BuildRequest, DeploymentState, PlatformError
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from frogml_airflow_provider.platform.local.server import ServerLimits
 from tests.support import spec, wait_build, wait_serving
@@ -90,3 +90,14 @@ def test_analytics_keep_a_bounded_copy(port: int, local_platform: LocalPlatform)
     for text in (request, response):
         assert text.endswith("characters in all]") and len(text) < 140
     assert request.startswith('[{"x": 0}')
+
+
+def test_the_limits_come_from_the_frogml_options(monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW__FROGML__LOCAL_SERVER_MAX_BODY_BYTES", "2048")
+    monkeypatch.setenv("AIRFLOW__FROGML__LOCAL_SERVER_TIMEOUT", "7.5")
+    limits = ServerLimits.from_config()
+    assert (limits.max_body_bytes, limits.timeout, limits.record_max_chars) == (2048, 7.5, 65536)
+    assert ServerLimits.from_env(limits.to_env()) == limits  # how the platform hands them to the server
+    monkeypatch.setenv("AIRFLOW__FROGML__LOCAL_SERVER_TIMEOUT", "0")
+    with pytest.raises(PlatformError, match=r"\[frogml\] local_server_timeout must be a positive number"):
+        ServerLimits.from_config()
