@@ -35,7 +35,7 @@ from typing import Any
 from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
 from frogml_airflow_provider.platform.local.paths import StateDir
-from frogml_airflow_provider.platform.local.processes import signal_group, terminate
+from frogml_airflow_provider.platform.local.processes import runs, signal_group, terminate
 from frogml_airflow_provider.platform.local.store import Store
 
 WATCH_SECONDS = 2.0  # how often a server checks that its state folder still exists
@@ -265,7 +265,8 @@ def serve(state_dir: Path, model_id: str, variation: str, build_id: str, port: i
         promoted = store.mark_serving(model_id, variation, me)
         others = [row["pid"] for row in store.servers(model_id, variation) if row["pid"] != me] if promoted else []
         for pid in others:
-            signal_group(pid, signal.SIGTERM)  # the replaced server(s): asked now, waited on below
+            if runs(pid, "server"):  # a pid left by a killed server may belong to someone else by now
+                signal_group(pid, signal.SIGTERM)  # the replaced server(s): asked now, waited on below
     if not promoted:
         print(f"not serving: a later deploy of {model_id} ({variation}) replaced this one", flush=True)
         store.remove_server(me)
