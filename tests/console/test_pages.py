@@ -11,8 +11,17 @@ import time
 
 import pytest
 
+from frogml_airflow_provider.console import pages
 from frogml_airflow_provider.console.charts import Point, chart
-from frogml_airflow_provider.platform.base import BuildRequest
+from frogml_airflow_provider.platform.base import (
+    Build,
+    BuildRequest,
+    BuildState,
+    Decision,
+    Deployment,
+    DeploymentState,
+    ShowsHistory,
+)
 from frogml_airflow_provider.platform.local.platform import LocalPlatform, process_alive
 from tests.support import spec, wait_build, wait_serving
 
@@ -127,6 +136,43 @@ def test_an_unreadable_registry_is_a_503_naming_the_file(airflow_api, local_conn
             assert page.status_code == 503 and f"{broken} is not a readable SQLite database" in page.text, path
     finally:
         broken.unlink()  # the fixture's shutdown reads it
+
+
+class History:
+    """Value objects only, no registry behind them: what the pages are written against."""
+
+    def __init__(self) -> None:
+        self.build = Build(
+            "b-1", "churn", BuildState.SUCCESSFUL, metrics={"auc": 0.81}, log_tail="done", started_at=1.0
+        )
+        self.deployment = Deployment(
+            "churn", "default", "b-1", DeploymentState.SERVING, "http://127.0.0.1:9/v1/churn/predict"
+        )
+        self.gate = Decision(
+            "gate", "churn", "b-1", {"metric": "auc", "value": 0.81, "threshold": 0.8, "passed": True}, 2.0
+        )
+
+    def builds(self, model_id: str | None = None) -> list[Build]:
+        return [self.build]
+
+    def deployments(self, model_id: str | None = None) -> list[Deployment]:
+        return [self.deployment]
+
+    def decisions(self, kind: str, model_id: str) -> list[Decision]:
+        return [self.gate] if kind == "gate" else []
+
+    def get_build(self, build_id: str, *, log_tail: bool = True) -> Build:
+        return self.build
+
+
+def test_the_pages_read_value_objects_not_the_store() -> None:
+    history = History()
+    assert isinstance(history, ShowsHistory)
+    index = pages.index(history, "/frogml")
+    assert "b-1" in index and "auc = 0.81" in index and "http://127.0.0.1:9/v1/churn/predict" in index
+    assert "done" in pages.build_page(history, "b-1", "/frogml")
+    model = pages.model_page(history, "churn", "/frogml")
+    assert "auc per build" in model and model.count('class="marked"') == 1
 
 
 def test_a_chart_places_values_against_the_threshold() -> None:
