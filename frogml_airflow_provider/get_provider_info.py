@@ -152,6 +152,29 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "/var/lib/airflow/frogml-local",
                         "default": "",
                     },
+                    "local_server_max_body_bytes": {
+                        "description": "Largest request body a local model endpoint accepts; larger ones get 413.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "52428800",
+                        "default": "10485760",
+                    },
+                    "local_server_timeout": {
+                        "description": "Seconds a local model endpoint waits on an idle or slow client before "
+                        "closing its connection (408 when a body stops arriving).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "30",
+                        "default": "60",
+                    },
+                    "local_server_record_max_chars": {
+                        "description": "Characters of each request and response a local endpoint keeps in its "
+                        "analytics row (longer ones are cut, saying their length).",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "1024",
+                        "default": "65536",
+                    },
                 },
             }
         },
