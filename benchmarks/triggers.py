@@ -8,9 +8,9 @@ supervisor and the forked trigger runner, in three stages, without restarting it
 2. one build: the first trigger, which pays the one-off imports (provider, platform, sqlite3);
 3. N builds: every task instance of the run deferred on its own ``FrogMLBuildTrigger``.
 
-Each trigger polls a local-platform build that stays RUNNING (its pid is one ``sleep`` started here,
-its ``build.log`` holds 64 KB of output, as a build some minutes in) at the operator's default
-``poll_interval`` of 10 s, exactly as a deferred build task does. A stage is measured from one poll
+Each trigger polls a local-platform build that stays RUNNING (its pid is one sleeping process started
+here, named as a build runner; its ``build.log`` holds 64 KB of output, as a build some minutes in) at the
+operator's default ``poll_interval`` of 10 s, exactly as a deferred build task does. A stage is measured from one poll
 interval after its last trigger logged 'starting'. Memory is RSS averaged over the window (pages the
 runner still shares with the supervisor count in both, a constant that cancels out in the deltas;
 PSS/USS do not, they move as copy-on-write pages get unshared and as other processes map the venv's
@@ -227,7 +227,14 @@ def main() -> int:
         parser.error("--builds must be at least 2")
 
     root = Path(tempfile.mkdtemp(prefix="frogml-trigger-bench-"))
-    sleeper = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    # Stands in for every build's process; the platform recognises a build process by its command line.
+    stand_in = [
+        sys.executable,
+        "-c",
+        "import time; time.sleep(600)",
+        "frogml_airflow_provider.platform.local.build_runner",
+    ]
+    sleeper = subprocess.Popen(stand_in, start_new_session=True)
     triggerer: subprocess.Popen[bytes] | None = None
     try:
         prepare_home(root, args.builds)

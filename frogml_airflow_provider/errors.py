@@ -11,8 +11,17 @@ Pure: no Airflow, no SDK. The one class that must also be an Airflow exception c
 
 Every other failure of a task is one of the classes below: Airflow fails (and retries) a task on
 any exception, and shows its message. ``FrogMLProviderError.exit_code`` is what ``frogml-airflow``
-returns when one ends a command. (``platform.local.build_runner.BuildError`` never reaches a user
-as an exception: it ends a local build, whose log and error carry its message.)
+returns when one ends a command.
+
+Defined beside the local platform, on the same base (``PlatformError``):
+``platform.local.paths.UnsafePathError`` (an identifier would place files outside the state
+folder), ``platform.local.store.StateMissingError`` and
+``platform.local.store.RegistryUnreadableError`` (the state folder gone, or its registry broken).
+
+Never reach a user as exceptions (control flow inside one component, turned into its output):
+``platform.local.build_runner.BuildError`` (ends a local build: its log and error carry the
+message), ``platform.local.server.BadRequest`` (an HTTP error answer of the model server),
+``notifications._transport.OutOfTime`` (a delivery's deadline, reported as its outcome).
 
     FrogMLProviderError
     ├── AutomationSpecError (also ValueError)  an automation definition that is not valid
@@ -31,7 +40,9 @@ as an exception: it ends a local build, whose log and error carry its message.)
     └── PlatformError                          a platform call failed (local or JFrog ML)
         ├── SetupError (exit code 2)           cannot start: the frogml SDK, credentials, address
         ├── QueryShapeError                    an analytics query did not return one number
+        ├── QueryTimeout                       an analytics query ran past its time limit (``limit``)
         ├── QueryFailed                        JFrog ML analytics failed, was cancelled, timed out
+        │   └── QueryTimedOut (also QueryTimeout)
         ├── AutomationLookupError              no automation, or several, of a name on JFrog ML
         ├── FrogMLBuildFailed                  a build ended FAILED, CANCELLED or TIMED_OUT
         ├── FrogMLDeployFailed                 a deployment did not come to serve
@@ -216,8 +227,20 @@ class QueryShapeError(PlatformError):
     """An analytics query did not return one numeric value."""
 
 
+class QueryTimeout(PlatformError):
+    """An analytics query ran past its time limit (``limit`` seconds) and was stopped."""
+
+    def __init__(self, message: str, *, limit: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class QueryFailed(PlatformError):
     """The analytics engine ran the query and reported it failed, was cancelled, or took too long."""
+
+
+class QueryTimedOut(QueryFailed, QueryTimeout):
+    """A JFrog ML analytics query had no result within its time limit."""
 
 
 class AutomationLookupError(PlatformError):

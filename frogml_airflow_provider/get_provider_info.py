@@ -110,6 +110,40 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "10",
                         "default": "10",
                     },
+                    "query_timeout": {
+                        "description": "Seconds a SqlMetric query or SQL threshold may run before it is "
+                        "stopped and its task fails (naming the automation, the query and this limit); "
+                        "locally and on JFrog ML.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "300",
+                        "default": "60",
+                    },
+                    "notification_timeout": {
+                        "description": "Seconds one attempt to deliver a Slack or webhook notification may "
+                        "take as a whole (connect, send, the complete answer), however slowly the receiver "
+                        "answers.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "5",
+                        "default": "10",
+                    },
+                    "notification_attempts": {
+                        "description": "Attempts to deliver a notification: connection errors, timeouts, 5xx "
+                        "and 429 are retried with backoff (and the receiver's Retry-After).",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "2",
+                        "default": "4",
+                    },
+                    "notification_deadline": {
+                        "description": "Seconds a notification's delivery may take in all, attempts and the "
+                        "waits between them; no retry starts that would end past it.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "30",
+                        "default": "60",
+                    },
                     "local_state_dir": {
                         "description": "Where the local embedded platform keeps builds, deployments and "
                         "analytics when the frogml connection does not say (extra.state_dir). "
@@ -118,6 +152,29 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "string",
                         "example": "/var/lib/airflow/frogml-local",
                         "default": "",
+                    },
+                    "local_server_max_body_bytes": {
+                        "description": "Largest request body a local model endpoint accepts; larger ones get 413.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "52428800",
+                        "default": "10485760",
+                    },
+                    "local_server_timeout": {
+                        "description": "Seconds a local model endpoint waits on an idle or slow client before "
+                        "closing its connection (408 when a body stops arriving).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "30",
+                        "default": "60",
+                    },
+                    "local_server_record_max_chars": {
+                        "description": "Characters of each request and response a local endpoint keeps in its "
+                        "analytics row (longer ones are cut, saying their length).",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": "1024",
+                        "default": "65536",
                     },
                 },
             }

@@ -1,6 +1,8 @@
 """Notifications on success or error (SDK: ``frogml.core.automations.automations``).
 
 The Slack webhook URL, the custom webhook URL and header values are credentials: reprs hide them.
+The values of a few common headers that never carry one (``PUBLIC_HEADERS``) are not treated as
+secrets by exports and log masking; every other header value is.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ from frogml_airflow_provider.automations._checks import Checker
 from frogml_airflow_provider.automations.common import SpecModel
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+PUBLIC_HEADERS = frozenset({"content-type", "accept", "user-agent"})
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value is a credential: all but ``PUBLIC_HEADERS`` (any case)."""
+    return name.strip().lower() not in PUBLIC_HEADERS
 
 
 class Notification(SpecModel, ABC):

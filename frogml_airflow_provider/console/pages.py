@@ -3,13 +3,13 @@ endpoints, and per model the gate's and the metric trigger's decisions as charts
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Mapping
 from html import escape
 from urllib.parse import quote
 
 from frogml_airflow_provider.console.charts import Point, chart
-from frogml_airflow_provider.platform.local.platform import LocalPlatform
+from frogml_airflow_provider.platform.base import ShowsHistory
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;color:#1b1f23}h1{color:#2e7d32}
@@ -34,15 +34,15 @@ def _when(epoch: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch)) if epoch else ""
 
 
-def index(platform: LocalPlatform, prefix: str) -> str:
-    builds = platform.store.builds()
-    models = sorted({row["model_id"] for row in builds})
+def index(platform: ShowsHistory, prefix: str) -> str:
+    builds = platform.builds()
+    models = sorted({build.model_id for build in builds})
     model_links = " · ".join(f"<a href='{prefix}/models/{quote(m)}'>{escape(m)}</a>" for m in models) or "none yet"
     rows = "".join(
-        f"<tr><td><a href='{prefix}/builds/{quote(row['build_id'])}'>{escape(row['build_id'])}</a></td>"
-        f"<td>{escape(row['model_id'])}</td><td class='{row['state']}'>{row['state']}</td>"
-        f"<td>{escape(_metrics(row['metrics']))}</td><td>{_when(row['created'])}</td></tr>"
-        for row in reversed(builds)
+        f"<tr><td><a href='{prefix}/builds/{quote(build.build_id)}'>{escape(build.build_id)}</a></td>"
+        f"<td>{escape(build.model_id)}</td><td class='{build.state.value}'>{build.state.value}</td>"
+        f"<td>{escape(_metrics(build.metrics))}</td><td>{_when(build.started_at)}</td></tr>"
+        for build in reversed(builds)
     )
     return page(
         "JFrog ML local platform",
@@ -55,14 +55,9 @@ def index(platform: LocalPlatform, prefix: str) -> str:
     )
 
 
-def deployments_table(platform: LocalPlatform, model_id: str | None = None) -> str:
+def deployments_table(platform: ShowsHistory, model_id: str | None = None) -> str:
     rows = []
-    for row in platform.store.deployments():
-        if model_id and row["model_id"] != model_id:
-            continue
-        deployment = platform.get_deployment(row["model_id"], row["variation"])
-        if deployment is None:
-            continue
+    for deployment in platform.deployments(model_id):
         endpoint = escape(deployment.endpoint) if deployment.state.value == "SERVING" else ""
         rows.append(
             f"<tr><td>{escape(deployment.model_id)}</td><td>{escape(deployment.variation)}</td>"
@@ -73,30 +68,33 @@ def deployments_table(platform: LocalPlatform, model_id: str | None = None) -> s
     return f"<table>{head}{''.join(rows)}</table>" if rows else "<p class='empty'>Nothing deployed.</p>"
 
 
-def build_page(platform: LocalPlatform, build_id: str, prefix: str) -> str:
+def build_page(platform: ShowsHistory, build_id: str, prefix: str) -> str:
     build = platform.get_build(build_id)
     body = (
         f"<p>Model <a href='{prefix}/models/{quote(build.model_id)}'>{escape(build.model_id)}</a>, "
         f"state <b class='{build.state.value}'>{build.state.value}</b>"
         f"{' — ' + escape(build.error) if build.error else ''}</p>"
-        f"<p>Metrics: {escape(_metrics(json.dumps(dict(build.metrics)))) or 'none logged'}</p>"
+        f"<p>Metrics: {escape(_metrics(build.metrics)) or 'none logged'}</p>"
         f"<h2>Build log (last lines)</h2><pre>{escape(build.log_tail)}</pre>"
     )
     return page(f"Build {build_id}", body, prefix)
 
 
-def model_page(platform: LocalPlatform, model_id: str, prefix: str) -> str:
-    gates = platform.store.decisions("gate", model_id)
+def model_page(platform: ShowsHistory, model_id: str, prefix: str) -> str:
+    gates = platform.decisions("gate", model_id)
     gate_points = [
-        Point(f"build {subject}", float(d["value"]), _finite(d.get("threshold")), bool(d["passed"]))
-        for _, subject, d in gates
+        Point(
+            f"build {d.subject}", float(d.detail["value"]), _finite(d.detail.get("threshold")), bool(d.detail["passed"])
+        )
+        for d in gates
     ]
-    metric = gates[-1][2]["metric"] if gates else "build metric"
-    evaluations = platform.store.decisions("trigger", model_id)
+    metric = str(gates[-1].detail["metric"]) if gates else "build metric"
+    evaluations = platform.decisions("trigger", model_id)
     trigger_points = [
-        Point(_when(at), float(d["value"]), _finite(d.get("threshold")), bool(d["retrain"])) for at, _, d in evaluations
+        Point(_when(d.at), float(d.detail["value"]), _finite(d.detail.get("threshold")), bool(d.detail["retrain"]))
+        for d in evaluations
     ]
-    trigger = evaluations[-1][2]["trigger"] if evaluations else "trigger metric"
+    trigger = str(evaluations[-1].detail["trigger"]) if evaluations else "trigger metric"
     body = (
         f"<h2>Deployments</h2>{deployments_table(platform, model_id)}"
         f"<h2>{escape(metric)} across builds</h2>"
@@ -114,5 +112,5 @@ def _finite(value: object) -> float | None:
     return number if number is not None and abs(number) != float("inf") else None
 
 
-def _metrics(raw: str) -> str:
-    return ", ".join(f"{k} = {v:.4g}" for k, v in sorted(json.loads(raw or "{}").items()))
+def _metrics(metrics: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} = {v:.4g}" for k, v in sorted(metrics.items()))

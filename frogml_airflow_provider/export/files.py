@@ -9,8 +9,9 @@
 written (the SDK's defaults are this provider's). The description is kept, although the SDK
 never sends it.
 
-Secrets. A Slack webhook URL, a custom webhook's URL and its header values are credentials. By
-default none is written; each is replaced by a reference to an environment variable named
+Secrets. A Slack webhook URL, a custom webhook's URL and its header values (all but those of
+``Content-Type``, ``Accept`` and ``User-Agent``, written as they are) are credentials. By default
+none is written; each is replaced by a reference to an environment variable named
 ``FROGML_SECRET_<AUTOMATION>_<ON_ERROR|ON_SUCCESS>_<WEBHOOK|URL|HEADERS_<NAME>>`` (upper case,
 other characters as ``_``, a numeric suffix if two would clash):
 

@@ -50,6 +50,7 @@ from frogml_airflow_provider.automations import (
     SlackNotification,
     SqlMetric,
 )
+from frogml_airflow_provider.automations.notifications import is_secret_header
 
 Message = dict[str, Any]
 
@@ -85,7 +86,8 @@ SecretRef = Callable[[SecretField, str], str]
 
 
 def secret_fields(automation: Automation) -> Iterator[tuple[SecretField, str]]:
-    """Every credential of an automation's notifications, with its value."""
+    """Every credential of an automation's notifications, with its value: webhook URLs and every
+    header value but those of ``PUBLIC_HEADERS`` (``Content-Type``, ``Accept``, ``User-Agent``)."""
     for slot in ("on_error", "on_success"):
         notification = getattr(automation, slot)
         if isinstance(notification, SlackNotification):
@@ -93,7 +95,8 @@ def secret_fields(automation: Automation) -> Iterator[tuple[SecretField, str]]:
         elif isinstance(notification, CustomWebhook):
             yield SecretField(slot, "url"), notification.url
             for key, value in notification.headers.items():
-                yield SecretField(slot, "headers", key), value
+                if is_secret_header(key):
+                    yield SecretField(slot, "headers", key), value
 
 
 def automation_spec(automation: Automation, *, secret: SecretRef | None = None) -> Message:
@@ -216,7 +219,10 @@ def _notification(notification: Any, slot: str, secret: SecretRef) -> Message | 
         return {"postSlackNotification": _message(webhook=secret(SecretField(slot, "webhook"), notification.webhook))}
     if isinstance(notification, CustomWebhook):
         method = str(notification.http_method).upper()
-        headers = {key: secret(SecretField(slot, "headers", key), value) for key, value in notification.headers.items()}
+        headers = {
+            key: secret(SecretField(slot, "headers", key), value) if is_secret_header(key) else value
+            for key, value in notification.headers.items()
+        }
         return {
             "customWebhook": _message(
                 url=secret(SecretField(slot, "url"), notification.url),

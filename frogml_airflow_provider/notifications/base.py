@@ -25,7 +25,10 @@ class FrogMLBaseNotifier(BaseNotifier):
         super().__init__(**kwargs)
         self.model_id = model_id
         self.automation = automation
-        self.policy = policy or DeliveryPolicy()
+        self.policy = policy  # None: [frogml] notification_* at delivery time, not at parse time
+
+    def delivery_policy(self) -> DeliveryPolicy:
+        return self.policy or DeliveryPolicy.from_config()
 
     def facts(self, context: Any) -> RunFacts:
         dag = context.get("dag")

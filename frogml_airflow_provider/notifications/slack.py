@@ -29,7 +29,7 @@ class FrogMLSlackNotifier(FrogMLBaseNotifier):
             "POST",
             self._webhook,
             body=slack_message(facts, run_url(context)),
-            policy=self.policy,
+            policy=self.delivery_policy(),
             what=f"Slack notification for {facts.automation!r}",
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frogml_airflow_provider.automations.notifications import is_secret_header
 from frogml_airflow_provider.notifications._delivery import send
 from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier, secrets
 
@@ -11,9 +12,10 @@ from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier, secre
 class FrogMLWebhookNotifier(FrogMLBaseNotifier):
     """Calls ``url`` with ``execution_date``, ``model_id``, ``automation``, ``status`` and
     ``build_id`` merged with ``data``: in the query string for GET, as a JSON body for every
-    other method (as JFrog ML documents it). ``headers`` are sent as given. The URL and header values are credentials:
-    not template fields, never logged or serialized. ``data`` values may be Jinja templates,
-    rendered for each run.
+    other method (as JFrog ML documents it). ``headers`` are sent as given, to the URL's origin
+    only (see ``_delivery``). The URL and header values are credentials (all but those of
+    ``Content-Type``, ``Accept`` and ``User-Agent``): not template fields, never logged or
+    serialized. ``data`` values may be Jinja templates, rendered for each run.
     """
 
     def __init__(
@@ -34,7 +36,7 @@ class FrogMLWebhookNotifier(FrogMLBaseNotifier):
         return f"{type(self).__name__}(url='***', http_method={self.http_method!r}, headers={list(self._headers)})"
 
     def deliver(self, context: Any) -> None:
-        secrets(self._url, *self._headers.values())
+        secrets(self._url, *(value for name, value in self._headers.items() if is_secret_header(name)))
         facts = self.facts(context)
         data = {key: str(self.render_template(value, context)) for key, value in self.data.items()}
         payload = {**data, **facts.platform_params()}
@@ -45,6 +47,6 @@ class FrogMLWebhookNotifier(FrogMLBaseNotifier):
             params=payload if in_query else None,
             body=None if in_query else payload,
             headers=self._headers,
-            policy=self.policy,
+            policy=self.delivery_policy(),
             what=f"webhook notification for {facts.automation!r}",
         )

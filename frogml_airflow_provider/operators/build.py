@@ -71,7 +71,9 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         build = platform.find_build(self.model_id, key)
         if build is None or build.state in _RESTARTABLE:
             token = self._git_token()
-            build = platform.submit_build(BuildRequest(self.model_id, self.build_spec, key, git_token=token))
+            timeout = self.build_timeout.total_seconds()  # the build also stops itself there
+            request = BuildRequest(self.model_id, self.build_spec, key, git_token=token, timeout=timeout)
+            build = platform.submit_build(request)
             self.log.info("Submitted build %s of model %s", build.build_id, self.model_id)
         else:
             self.log.info("Re-attached to build %s of this run (%s)", build.build_id, build.state.value)

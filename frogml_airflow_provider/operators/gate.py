@@ -12,6 +12,7 @@ from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.errors import OperatorArgumentError, PlatformError
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID
 from frogml_airflow_provider.operators._base import FROGML_GREEN, FrogMLOperatorMixin
+from frogml_airflow_provider.operators._numbers import finite, query_number, threshold_number, where
 from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.platform.base import RecordsDecisions
 from frogml_airflow_provider.tasks import BUILD, BUILD_ID, DEPLOY, GATE, METRICS, SKIP_DEPLOY
@@ -79,7 +80,7 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
         build_id = ti.xcom_pull(task_ids=self.build_task_id, key=BUILD_ID)
         metrics = ti.xcom_pull(task_ids=self.build_task_id, key=METRICS) or {}
         value = _metric(metrics, self.metric_name, f"build {build_id}")
-        target, against = self._target()
+        target, against = self._target(where(self.automation_name, ti.dag_id, self.task_id))
         direction = ThresholdDirection[self.direction]
         passed = direction.holds(value, target)
         verdict = "deploy" if passed else "skip the deployment"
@@ -106,14 +107,14 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
             self.hook.platform.record_decision("gate", self.model_id, str(build_id), gate)
         return self.deploy_task_id if passed else self.skip_task_id
 
-    def _target(self) -> tuple[float, str]:
+    def _target(self, place: str) -> tuple[float, str]:
         """The number to compare with, and where it came from."""
         platform = self.hook.platform
         if self.threshold is not None:
             if not is_sql(self.threshold):
-                return float(self.threshold), "the threshold"
-            result = platform.query(self.threshold)
-            return result.single_number("the threshold query"), f"the threshold query {self.threshold.strip()!r}"
+                return threshold_number(self.threshold, place), "the threshold"
+            value = query_number(platform, self.threshold, role="threshold", where=place)
+            return value, f"the threshold query {self.threshold.strip()!r}"
         variation = self.variation or "default"
         deployed = platform.get_deployment(self.model_id, variation)
         if deployed is None or deployed.state.value != "SERVING":
@@ -134,4 +135,4 @@ def _metric(metrics: dict[str, float] | Any, name: str, whose: str) -> float:
             f"{whose} logged no metric {name!r} (it logged: {logged}); log it in the model's "
             f"build() with frogml.log_metric({{{name!r}: value}}) or fix metric_name"
         )
-    return float(metrics[name])
+    return finite(float(metrics[name]), f"metric {name!r} of {whose}")

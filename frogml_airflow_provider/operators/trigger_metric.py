@@ -14,6 +14,7 @@ from frogml_airflow_provider.automations import ThresholdDirection
 from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.errors import FrogMLProviderError
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator
+from frogml_airflow_provider.operators._numbers import query_number, threshold_number, where
 from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.operators.trigger_state import TriggerState, decide
 from frogml_airflow_provider.platform.base import RecordsDecisions
@@ -35,8 +36,8 @@ class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
     retrain until it recovers or ``cooldown`` (default ``[frogml] metric_trigger_cooldown``,
     24 h) has passed. The state lives in the Airflow Variable ``frogml_trigger_state__<dag_id>``,
     so it survives restarts. When there is no retrain, this task is skipped, and so is the rest
-    of the run. A query that fails or does not return one number fails the task and changes no
-    state: it never counts as crossed.
+    of the run. A query that fails, does not return one finite number, or runs past
+    ``[frogml] query_timeout`` (60 s) fails the task and changes no state: it never counts as crossed.
 
     :param trigger_name: the trigger's name, for logs, XCom and the console.
     :param sql_query: the SQL (model analytics) whose one numeric value is the metric.
@@ -74,11 +75,12 @@ class FrogMLTriggerMetricOperator(FrogMLBaseOperator):
 
     def execute(self, context: Context) -> Any:
         platform = self.hook.platform
-        value = platform.query(self.sql_query).single_number(f"the metric query of trigger {self.trigger_name!r}")
+        place = f"trigger {self.trigger_name!r} of " + where(self.automation_name, context["ti"].dag_id, self.task_id)
+        value = query_number(platform, self.sql_query, role="metric", where=place)
         if is_sql(self.threshold):
-            target = platform.query(self.threshold).single_number(f"the threshold query of {self.trigger_name!r}")
+            target = query_number(platform, self.threshold, role="threshold", where=place)
         else:
-            target = float(self.threshold)
+            target = threshold_number(self.threshold, place)
         direction = ThresholdDirection[self.direction]
         crossed = direction.holds(value, target)
         key = state_key(context["ti"].dag_id)

@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 # Defined with every other error in errors.py; imported here too, where platforms used to find them.
 from frogml_airflow_provider.errors import PlatformError as PlatformError
 from frogml_airflow_provider.errors import QueryShapeError as QueryShapeError
+from frogml_airflow_provider.errors import QueryTimeout as QueryTimeout
 
 
 class BuildState(StrEnum):
@@ -91,10 +92,25 @@ class BuildRequest:
     build_spec: Mapping[str, Any]  # a BuildSpecifications as plain data (plan.to_plain)
     run_key: str  # one build per key: retries and reruns of a DAG run re-attach to it
     git_token: str | None = field(default=None, repr=False)  # resolved secret: never logged
+    # Seconds the build may run from its start; a platform that can stops it there itself, even
+    # when no trigger watches it (a task cleared while deferred). None: no limit of its own.
+    timeout: float | None = None
 
     @property
     def tags(self) -> Sequence[str]:
         return list(self.build_spec.get("tags") or [])
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One recorded decision: ``kind`` "gate" (subject: the build; detail: metric, value, threshold,
+    passed) or "trigger" (subject: the DAG; detail: trigger, value, threshold, retrain)."""
+
+    kind: str
+    model_id: str
+    subject: str
+    detail: Mapping[str, Any]
+    at: float  # epoch seconds
 
 
 @dataclass(frozen=True)
@@ -126,6 +142,26 @@ class RecordsDecisions(Protocol):
     def record_decision(self, kind: str, model_id: str, subject: str, detail: dict[str, Any]) -> None: ...
 
 
+@runtime_checkable
+class ShowsHistory(Protocol):
+    """A platform whose builds, deployments and decisions can be listed (the local console).
+
+    Reads only: listing changes nothing, so serving a page never alters a build or a deployment.
+    """
+
+    def builds(self, model_id: str | None = None) -> list[Build]:
+        """Oldest first, without log tails."""
+        ...
+
+    def deployments(self, model_id: str | None = None) -> list[Deployment]: ...
+
+    def decisions(self, kind: str, model_id: str) -> list[Decision]:
+        """Oldest first."""
+        ...
+
+    def get_build(self, build_id: str, *, log_tail: bool = True) -> Build: ...
+
+
 class Platform(Protocol):
     """What a platform offers the operators. Implementations do no I/O in their constructors."""
 
@@ -145,4 +181,7 @@ class Platform(Protocol):
 
     def get_deployment(self, model_id: str, variation: str) -> Deployment | None: ...
 
-    def query(self, sql: str) -> QueryResult: ...
+    def query(self, sql: str, *, timeout: float | None = None) -> QueryResult:
+        """Run one read-only analytics query; past ``timeout`` seconds (``None``: the platform's
+        default) it is stopped and ``QueryTimeout`` raised."""
+        ...

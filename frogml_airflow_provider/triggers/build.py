@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from frogml_airflow_provider.platform.base import Platform
@@ -22,3 +23,11 @@ class FrogMLBuildTrigger(FrogMLPollingTrigger):
             final = platform.get_build(self.build_id).to_event()  # now with the log's tail
             return final, final
         return None, build.to_event()
+
+    async def on_kill(self) -> None:
+        """The task was cleared or marked failed while deferred (Airflow calls this then, not on a
+        triggerer restart): cancel the build, which would otherwise run on with nobody waiting."""
+        from frogml_airflow_provider.platform.registry import platform_from_locator
+
+        platform = platform_from_locator(self.platform)
+        await asyncio.to_thread(platform.cancel_build, self.build_id)

@@ -1,45 +1,178 @@
-"""The local platform console: its pages over a real platform state, its charts, its plugin."""
+"""The local platform console: its pages over a real platform state, read through the platform's
+value objects, served by Airflow's own API app behind Airflow's authentication."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import sqlite3
+import time
 
-from fastapi.testclient import TestClient
+import pytest
 
-from frogml_airflow_provider.console.app import create_app
+from frogml_airflow_provider.console import pages
 from frogml_airflow_provider.console.charts import Point, chart
-from frogml_airflow_provider.platform.base import BuildRequest
-from frogml_airflow_provider.platform.local.platform import LocalPlatform
+from frogml_airflow_provider.platform.base import (
+    Build,
+    BuildRequest,
+    BuildState,
+    Decision,
+    Deployment,
+    DeploymentState,
+    ShowsHistory,
+)
+from frogml_airflow_provider.platform.local.platform import LocalPlatform, process_alive
 from tests.support import spec, wait_build, wait_serving
 
+pytestmark = pytest.mark.airflow_db
 
-def test_pages_show_builds_metrics_logs_deployments_and_charts(local_platform: LocalPlatform, make_repo) -> None:
-    repo = make_repo()
+
+def test_pages_show_builds_metrics_logs_deployments_and_charts(
+    airflow_api, local_conn: LocalPlatform, make_repo
+) -> None:
+    client, token = airflow_api
+    platform = local_conn
     done = wait_build(
-        local_platform,
-        local_platform.submit_build(BuildRequest("tiny-model", spec(repo, env_vars=["METRIC_F1_SCORE=0.9"]), "run-1")),
+        platform,
+        platform.submit_build(BuildRequest("tiny-model", spec(make_repo(), env_vars=["METRIC_F1_SCORE=0.9"]), "run-1")),
     )
-    local_platform.deploy("tiny-model", done.build_id, {})
-    serving = wait_serving(local_platform, "tiny-model")
-    local_platform.record_decision(
+    platform.deploy("tiny-model", done.build_id, {})
+    serving = wait_serving(platform, "tiny-model")
+    platform.record_decision(
         "gate", "tiny-model", done.build_id, {"metric": "f1_score", "value": 0.9, "threshold": 0.8, "passed": True}
     )
-    local_platform.record_decision(
+    platform.record_decision(
         "gate", "tiny-model", "b-2", {"metric": "f1_score", "value": 0.7, "threshold": 0.8, "passed": False}
     )
-    local_platform.record_decision(
+    platform.record_decision(
         "trigger", "tiny-model", "dag", {"trigger": "error_rate", "value": 0.4, "threshold": 0.25, "retrain": True}
     )
-    client = TestClient(create_app(lambda: local_platform))
+    auth = {"Authorization": f"Bearer {token}"}
 
-    index = client.get("/").text
+    index = client.get("/frogml/", headers=auth).text
     assert done.build_id in index and "f1_score = 0.9" in index and serving.endpoint in index
-    build = client.get(f"/builds/{done.build_id}").text
+    build = client.get(f"/frogml/builds/{done.build_id}", headers=auth).text
     assert "SUCCESSFUL" in build and "BUILD SUCCESSFUL" in build  # the log's tail
-    model = client.get("/models/tiny-model").text
+    model = client.get("/frogml/models/tiny-model", headers=auth).text
     assert model.count("<svg") == 2 and "f1_score per build" in model and "error_rate per evaluation" in model
     assert len(re.findall(r'class="marked"', model)) == 2 and len(re.findall(r'class="unmarked"', model)) == 1
-    assert client.get("/builds/nope").status_code == 404
+    assert client.get("/frogml/builds/nope", headers=auth).status_code == 404
+
+
+def test_the_console_is_behind_airflows_authentication(airflow_api, local_conn: LocalPlatform) -> None:
+    client, token = airflow_api
+    client.cookies.clear()
+    assert client.get("/api/v2/dags").status_code == 401  # what the console now matches
+    for path in ("/frogml/", "/frogml/builds/b-1", "/frogml/models/m"):
+        assert client.get(path).status_code == 401, path
+        assert client.get(path, headers={"Authorization": "Bearer not-a-token"}).status_code in (401, 403), path
+    browser = client.get("/frogml/models/m", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert browser.status_code == 303
+    assert "/login" in browser.headers["location"] and "next=" in browser.headers["location"]
+
+    assert client.get("/frogml/", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    client.cookies.set("_token", token)  # the UI's session cookie: what the nav entry's iframe sends
+    try:
+        page = client.get("/frogml/")
+        assert page.status_code == 200 and "JFrog ML local platform" in page.text
+    finally:
+        client.cookies.clear()
+
+
+def test_a_page_view_changes_nothing(airflow_api, local_conn: LocalPlatform, make_repo) -> None:
+    """A build whose process died and a server that died read as FAILED and STOPPED, and the
+    registry is not written by the read (a GET used to mark the build FAILED)."""
+    client, token = airflow_api
+    platform = local_conn
+    done = wait_build(platform, platform.submit_build(BuildRequest("tiny-model", spec(make_repo()), "run-1")))
+    platform.deploy("tiny-model", done.build_id, {})
+    wait_serving(platform, "tiny-model")
+    slow_spec = spec(make_repo(name="slow"), env_vars=["BUILD_SECONDS=60"])
+    slow = platform.submit_build(BuildRequest("tiny-model", slow_spec, "run-2"))
+    for pid in (
+        platform.store.build_row(slow.build_id)["pid"],
+        platform.store.deployment_row("tiny-model", "default")["pid"],
+    ):
+        os.killpg(pid, signal.SIGKILL)
+        while process_alive(pid):
+            time.sleep(0.05)
+
+    def registry() -> list[tuple[object, ...]]:
+        with sqlite3.connect(platform.store.path) as db:
+            tables = ("builds", "deployments", "deployment_history", "decisions")
+            return [tuple(row) for table in tables for row in db.execute(f"SELECT * FROM {table}")]
+
+    before = registry()
+    auth = {"Authorization": f"Bearer {token}"}
+    index = client.get("/frogml/", headers=auth).text
+    build = client.get(f"/frogml/builds/{slow.build_id}", headers=auth).text
+    model = client.get("/frogml/models/tiny-model", headers=auth).text
+    assert "FAILED" in index and "exited without a result" in build and "STOPPED" in model
+    assert registry() == before
+
+
+def test_a_page_view_creates_no_state_folder(airflow_api, tmp_path, monkeypatch) -> None:
+    import json
+
+    client, token = airflow_api
+    state = tmp_path / "never-used"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FROGML_DEFAULT", json.dumps({"conn_type": "frogml", "extra": {"state_dir": str(state)}})
+    )
+    page = client.get("/frogml/", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200 and "Nothing deployed" in page.text
+    assert not state.exists()
+
+
+def test_an_unreadable_registry_is_a_503_naming_the_file(airflow_api, local_conn: LocalPlatform) -> None:
+    client, token = airflow_api
+    local_conn.state_dir.mkdir(parents=True)
+    broken = local_conn.state_dir / "platform.db"
+    broken.write_bytes(b"not a database" * 100)
+    try:
+        for path in ("/frogml/", "/frogml/builds/b-1", "/frogml/models/m"):
+            page = client.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert page.status_code == 503 and f"{broken} is not a readable SQLite database" in page.text, path
+    finally:
+        broken.unlink()  # the fixture's shutdown reads it
+
+
+class History:
+    """Value objects only, no registry behind them: what the pages are written against."""
+
+    def __init__(self) -> None:
+        self.build = Build(
+            "b-1", "churn", BuildState.SUCCESSFUL, metrics={"auc": 0.81}, log_tail="done", started_at=1.0
+        )
+        self.deployment = Deployment(
+            "churn", "default", "b-1", DeploymentState.SERVING, "http://127.0.0.1:9/v1/churn/predict"
+        )
+        self.gate = Decision(
+            "gate", "churn", "b-1", {"metric": "auc", "value": 0.81, "threshold": 0.8, "passed": True}, 2.0
+        )
+
+    def builds(self, model_id: str | None = None) -> list[Build]:
+        return [self.build]
+
+    def deployments(self, model_id: str | None = None) -> list[Deployment]:
+        return [self.deployment]
+
+    def decisions(self, kind: str, model_id: str) -> list[Decision]:
+        return [self.gate] if kind == "gate" else []
+
+    def get_build(self, build_id: str, *, log_tail: bool = True) -> Build:
+        return self.build
+
+
+def test_the_pages_read_value_objects_not_the_store() -> None:
+    history = History()
+    assert isinstance(history, ShowsHistory)
+    index = pages.index(history, "/frogml")
+    assert "b-1" in index and "auc = 0.81" in index and "http://127.0.0.1:9/v1/churn/predict" in index
+    assert "done" in pages.build_page(history, "b-1", "/frogml")
+    model = pages.model_page(history, "churn", "/frogml")
+    assert "auc per build" in model and model.count('class="marked"') == 1
 
 
 def test_a_chart_places_values_against_the_threshold() -> None:
@@ -50,19 +183,16 @@ def test_a_chart_places_values_against_the_threshold() -> None:
     assert "nothing recorded yet" in chart([], title="m", marked_as="", unmarked_as="")
 
 
-def test_the_plugin_mounts_the_console_and_builds_it_on_first_use() -> None:
+def test_the_plugin_mounts_the_console_and_builds_it_on_first_use(airflow_api, local_conn) -> None:
     import sys
-
-    from fastapi import FastAPI
 
     from frogml_airflow_provider.plugins import FrogMLPlugin, LazyConsole
 
     (app,) = FrogMLPlugin.fastapi_apps
     assert app["url_prefix"] == "/frogml" and isinstance(app["app"], LazyConsole)
     assert FrogMLPlugin.external_views[0]["href"] == "/frogml/"
-    server = FastAPI()
-    server.mount(app["url_prefix"], app["app"])  # as Airflow's API server does
-    page = TestClient(server).get("/frogml/")
+    client, token = airflow_api  # Airflow's API app mounted the plugin's app
+    page = client.get("/frogml/", headers={"Authorization": f"Bearer {token}"})
     assert page.status_code == 200 and "JFrog ML local platform" in page.text
     assert "frogml_airflow_provider.console.app" in sys.modules
 

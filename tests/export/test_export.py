@@ -166,3 +166,23 @@ def test_python_imports_the_classes_the_sdk_does_not_export_from_where_they_live
         "from frogml.core.automations.build_and_deploy_action import DeployedBuildMetric\n" in text["metric_instance"]
     )
     assert "    ClientResources,\n" in text["metric_instance"]  # from the package, as the SDK allows
+
+
+HEADERS = """
+from frogml.core.automations import *
+automation = Automation(name="hooked", model_id="m", trigger=NoneTrigger(),
+    action=FrogmlBuildDeploy(BuildSpecifications(git_uri="https://g/r.git"),
+        BuildMetric("f1", ThresholdDirection.ABOVE, "0.5"), DeploymentSpecifications()),
+    on_success=CustomWebhook(url="https://h/S3CR3T-url", http_method="POST",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer S3CR3T-token"}))
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "python"])
+def test_only_credential_headers_become_secret_variables(write_files: Any, fmt: Any) -> None:
+    [exported] = export_files(load_automations(write_files({"hooked.py": HEADERS})), fmt)
+    assert [s.path for s in exported.secrets] == ["on_success.url", "on_success.headers['Authorization']"]
+    assert "S3CR3T" not in exported.text
+    assert '"Content-Type": "application/json"' in exported.text  # JSON and Python write it alike
+    assert "FROGML_SECRET_HOOKED_ON_SUCCESS_HEADERS_AUTHORIZATION" in exported.text
+    assert "CONTENT_TYPE" not in exported.text

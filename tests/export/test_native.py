@@ -347,3 +347,16 @@ def test_secrets_go_through_the_callback_and_nothing_else_does() -> None:
         ("on_success.url", "https://h/S2"),
         ("on_success.headers['Authorization']", "S3"),
     ]
+
+
+def test_common_headers_are_not_secrets_and_every_other_header_is() -> None:
+    headers = {"Content-Type": "application/json", "accept": "*/*", "User-Agent": "me", "X-Trace": "T-SECRET"}
+    automation = build_deploy(on_success=CustomWebhook(url="https://h/S", http_method="POST", headers=headers))
+    spec = automation_spec(automation, secret=lambda field, _value: f"<{field.path}>")
+    assert spec["onSuccess"]["customWebhook"]["headers"] == {
+        "Content-Type": "application/json",
+        "accept": "*/*",
+        "User-Agent": "me",
+        "X-Trace": "<on_success.headers['X-Trace']>",
+    }
+    assert [f.path for f, _ in secret_fields(automation)] == ["on_success.url", "on_success.headers['X-Trace']"]

@@ -4,6 +4,7 @@ commands that never need the SDK keep working. Run in a fresh interpreter where 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,8 @@ def automations(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHONWARNINGS": "ignore"}
+    if os.environ.get("PYTHONPATH"):  # a checkout's code first, as in this process (not the installed one)
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     return subprocess.run(
         [sys.executable, "-c", WRAPPER, *args], capture_output=True, text=True, timeout=120, env=env, cwd=home
     )

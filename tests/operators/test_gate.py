@@ -6,9 +6,16 @@ from __future__ import annotations
 import pytest
 
 from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
-from frogml_airflow_provider.platform.base import BuildRequest, BuildState, DeploymentState, PlatformError
+from frogml_airflow_provider.platform.base import (
+    BuildRequest,
+    BuildState,
+    DeploymentState,
+    PlatformError,
+    QueryTimeout,
+)
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from tests.support import TaskInstanceXCom, spec, wait_build, wait_serving
+from tests.support.bounded import outcome_within
 
 # (direction, metric, threshold) -> deploy?
 CASES = [
@@ -107,3 +114,39 @@ def test_deployed_build_metric_compares_with_the_serving_build(local_conn: Local
     assert wait_serving(local_conn, "tiny-model").state is DeploymentState.SERVING
     assert judge.choose_branch(after_build({"f1_score": 0.8})) == "skip_deploy"
     assert judge.choose_branch(after_build({"f1_score": 0.9})) == "deploy"
+
+
+FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+
+def test_a_threshold_query_that_never_ends_fails_at_query_timeout(
+    local_conn: LocalPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW__FROGML__QUERY_TIMEOUT", "0.5")
+    local_conn.analytics.ensure_table("tiny-model")
+    judge = gate(metric_name="m", direction="ABOVE", threshold=FOREVER, automation_name="retrain_tiny")
+    _, error = outcome_within(60, lambda: judge.choose_branch(after_build({"m": 1.0})))
+    assert isinstance(error, QueryTimeout), error
+    message = str(error)
+    assert "the threshold query of automation 'retrain_tiny' (DAG 'retrain', task 'check_build_metric')" in message
+    assert "did not finish within 0.5 s" in message and "[frogml] query_timeout" in message
+
+
+@pytest.mark.parametrize(
+    ("metrics", "threshold", "what"),
+    [
+        ({"m": 1.0}, "SELECT 1e999", r"the threshold query of .* is inf, not a finite number"),
+        ({"m": 1.0}, "SELECT -1e999", r"the threshold query of .* is -inf, not a finite number"),
+        ({"m": 1.0}, "1e999", r"the threshold of .* is inf, not a finite number"),
+        ({"m": float("inf")}, "0.5", r"metric 'm' of build b-1 is inf, not a finite number"),
+        ({"m": float("nan")}, "0.5", r"metric 'm' of build b-1 is nan, not a finite number"),
+    ],
+)
+def test_a_value_or_threshold_that_is_not_finite_is_an_error_not_a_decision(
+    local_conn: LocalPlatform, metrics: dict[str, float], threshold: str, what: str
+) -> None:
+    local_conn.analytics.ensure_table("tiny-model")
+    context = after_build(metrics)
+    with pytest.raises(PlatformError, match=what):
+        gate(metric_name="m", direction="BELOW", threshold=threshold).choose_branch(context)
+    assert context["ti"].xcom_pull("check_build_metric", "gate") is None  # nothing decided

@@ -11,8 +11,15 @@ from airflow.dag_processing.dagbag import DagBag
 from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.demo.traffic import send_traffic
 from frogml_airflow_provider.operators.trigger_metric import FrogMLTriggerMetricOperator
-from frogml_airflow_provider.platform.base import BuildRequest, DeploymentState, QueryShapeError
+from frogml_airflow_provider.platform.base import (
+    BuildRequest,
+    DeploymentState,
+    PlatformError,
+    QueryShapeError,
+    QueryTimeout,
+)
 from tests.support import TaskInstanceXCom, spec, wait_build, wait_serving
+from tests.support.bounded import outcome_within
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +131,54 @@ def test_a_bad_query_fails_the_evaluation_and_never_counts_as_crossed(local_conn
         operator.execute({"ti": ti})
     assert isinstance(failed.value, QueryShapeError) or "analytics query failed" in str(failed.value)
     assert ti.xcom == {}  # nothing decided, nothing stored
+
+
+FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+
+def trigger_operator(sql: str, threshold: str = "0.3") -> FrogMLTriggerMetricOperator:
+    return FrogMLTriggerMetricOperator(
+        task_id="evaluate_trigger_metric",
+        model_id="tiny-model",
+        automation_name="retrain_on_errors",
+        trigger_name="error_rate",
+        sql_query=sql,
+        direction="ABOVE",
+        threshold=threshold,
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "threshold", "role"), [(FOREVER, "0.3", "metric"), ("SELECT 0.5", FOREVER, "threshold")]
+)
+def test_a_query_that_never_ends_fails_at_query_timeout(
+    local_conn, monkeypatch: pytest.MonkeyPatch, sql: str, threshold: str, role: str
+) -> None:
+    monkeypatch.setenv("AIRFLOW__FROGML__QUERY_TIMEOUT", "0.5")
+    local_conn.analytics.ensure_table("tiny-model")
+    ti = TaskInstanceXCom("evaluate_trigger_metric")
+    _, error = outcome_within(60, lambda: trigger_operator(sql, threshold).execute({"ti": ti}))
+    assert isinstance(error, QueryTimeout), error
+    assert (
+        f"the {role} query of trigger 'error_rate' of automation 'retrain_on_errors' "
+        "(DAG 'retrain', task 'evaluate_trigger_metric') did not finish within 0.5 s"
+    ) in str(error)
+    assert ti.xcom == {}
+
+
+@pytest.mark.parametrize(
+    ("sql", "threshold", "what"),
+    [
+        ("SELECT 1e999", "0.3", r"the metric query of trigger 'error_rate' .* is inf, not a finite number"),
+        ("SELECT 0.5", "SELECT -1e999", r"the threshold query of trigger 'error_rate' .* is -inf"),
+        ("SELECT 0.5", "1e999", r"the threshold of trigger 'error_rate' .* is inf"),
+    ],
+)
+def test_a_value_or_threshold_that_is_not_finite_is_an_error_not_a_crossing(
+    local_conn, sql: str, threshold: str, what: str
+) -> None:
+    local_conn.analytics.ensure_table("tiny-model")
+    ti = TaskInstanceXCom("evaluate_trigger_metric")
+    with pytest.raises(PlatformError, match=what):
+        trigger_operator(sql, threshold).execute({"ti": ti})
+    assert ti.xcom == {}

@@ -108,7 +108,7 @@ def import_modules(names: dict[str, str]) -> SimpleNamespace:
                 modules[short] = importlib.import_module(name)
             except ImportError as error:
                 raise SetupError(
-                    f"the JFrog ML backend needs the frogml SDK, which is not installed ({error}); {INSTALL_HINT}"
+                    f"talking to JFrog ML needs the frogml SDK, which is not installed ({error}); {INSTALL_HINT}"
                 ) from None
             except Exception as error:  # noqa: BLE001 - the SDK's import runs its own code: say what broke
                 raise SetupError(
@@ -139,8 +139,7 @@ def _require(package: str) -> None:
         found = False
     if not found:
         raise SetupError(
-            "the JFrog ML backend needs the frogml SDK, which is not installed "
-            f"({package!r} is missing); {INSTALL_HINT}"
+            f"talking to JFrog ML needs the frogml SDK, which is not installed ({package!r} is missing); {INSTALL_HINT}"
         )
 
 

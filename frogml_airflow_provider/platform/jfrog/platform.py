@@ -369,13 +369,13 @@ class JFrogMLPlatform:
         return f"environment {environment.name or environment_id}" if environment is not None else "environment"
 
     # -- analytics -------------------------------------------------------------------------
-    def query(self, sql: str) -> QueryResult:
+    def query(self, sql: str, *, timeout: float | None = None) -> QueryResult:
         from frogml_airflow_provider.platform.jfrog._analytics import run_query
 
         return run_query(
             self.session(),
             sql,
-            timeout=self.query_timeout,
+            timeout=self.query_timeout if timeout is None else timeout,
             poll_interval=self.query_poll_interval,
             sleep=self.sleep,
             clock=self.clock,

@@ -8,19 +8,16 @@ run as detached processes, so a worker can defer (or die) while they go on.
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Mapping
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from frogml_airflow_provider.platform.base import (
     Build,
     BuildRequest,
     BuildState,
+    Decision,
     Deployment,
     DeploymentState,
     PlatformError,
@@ -28,18 +25,30 @@ from frogml_airflow_provider.platform.base import (
 )
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
 from frogml_airflow_provider.platform.local.build_runner import TOKEN_ENV
+from frogml_airflow_provider.platform.local.paths import StateDir
+from frogml_airflow_provider.platform.local.processes import process_alive, runs, spawn, terminate
+from frogml_airflow_provider.platform.local.server import ServerLimits
 from frogml_airflow_provider.platform.local.store import Store, build_from_row, deployment_from_row
 
+__all__ = ["LocalPlatform", "process_alive"]
+
 LOG_TAIL_LINES = 40
+DIED = "the build process exited without a result"
+_UP = (DeploymentState.DEPLOYING, DeploymentState.SERVING)
 
 
 class LocalPlatform:
+    """Reads (``get_*``, ``builds``, ``deployments``, ``decisions``) change nothing: a build or
+    server that died is reported as such, and recorded only by a call that acts (cancel, deploy)."""
+
     name = "local"
 
-    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
-        self.state_dir = Path(state_dir)
-        self.store = Store(self.state_dir)
-        self.analytics = AnalyticsStore(self.state_dir / "analytics.db")
+    def __init__(self, state_dir: str | os.PathLike[str], *, server_limits: ServerLimits | None = None) -> None:
+        self.paths = StateDir(state_dir)
+        self.state_dir = self.paths.root
+        self.store = Store(self.paths)
+        self.analytics = AnalyticsStore(self.paths.analytics_db)
+        self.server_limits = server_limits
 
     def locator(self) -> dict[str, Any]:
         return {"kind": self.name, "state_dir": str(self.state_dir)}
@@ -48,41 +57,57 @@ class LocalPlatform:
     def submit_build(self, request: BuildRequest) -> Build:
         if not request.build_spec.get("git_uri"):
             raise PlatformError(f"cannot build model {request.model_id!r}: the build spec has no git_uri")
+        self.paths.inside("model_id", request.model_id)  # refused before anything is recorded
         build_id = self.store.new_build(request.model_id, request.run_key, dict(request.build_spec))
-        build_dir = self.state_dir / "builds" / build_id
+        build_dir = self.paths.build_dir(build_id)
         build_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         if request.git_token:
             env[TOKEN_ENV] = request.git_token
-        process = _spawn("build_runner", [str(self.state_dir), build_id], build_dir / "build.log", env=env)
+        timeout = "" if request.timeout is None else repr(float(request.timeout))
+        process = spawn("build_runner", [str(self.state_dir), build_id, timeout], build_dir / "build.log", env=env)
         self.store.set_build(build_id, pid=process.pid)
         return self.get_build(build_id)
 
     def find_build(self, model_id: str, run_key: str) -> Build | None:
         row = self.store.latest_build_for(model_id, run_key)
-        return self.get_build(row["build_id"]) if row else None
+        return self._build(row, log_tail=True) if row else None
 
     def get_build(self, build_id: str, *, log_tail: bool = True) -> Build:
         row = self.store.build_row(build_id)
         if row is None:
-            raise PlatformError(f"no local build {build_id!r} (state folder {self.state_dir})")
-        if not BuildState(row["state"]).terminal and row["pid"] and not process_alive(row["pid"]):
-            self.store.finish_build_if_running(build_id, BuildState.FAILED, "the build process exited without a result")
-            row = self.store.build_row(build_id)
-        return build_from_row(row, self.log_tail(build_id) if log_tail else "")  # type: ignore[arg-type]
+            where = "" if self.store.exists() else f": {self.store.path} does not exist (never used, or deleted)"
+            raise PlatformError(f"no local build {build_id!r} in the state folder {self.state_dir}{where}")
+        return self._build(row, log_tail=log_tail)
+
+    def _build(self, row: Any, *, log_tail: bool) -> Build:
+        build_id = row["build_id"]
+        if not BuildState(row["state"]).terminal and row["pid"] and not runs(row["pid"], "build_runner"):
+            row = self.store.build_row(build_id) or row  # it may have recorded its result as it exited
+            if not BuildState(row["state"]).terminal:
+                tail = self.log_tail(build_id) if log_tail else ""
+                return replace(build_from_row(row, tail), state=BuildState.FAILED, error=DIED)
+        return build_from_row(row, self.log_tail(build_id) if log_tail else "")
+
+    def builds(self, model_id: str | None = None) -> list[Build]:
+        """Every build (of ``model_id``), oldest first, without log tails."""
+        return [self._build(row, log_tail=False) for row in self.store.builds(model_id)]
 
     def cancel_build(self, build_id: str, *, timed_out: bool = False) -> Build:
         row = self.store.build_row(build_id)
         if row is None:
-            raise PlatformError(f"no local build {build_id!r} to cancel")
-        if not BuildState(row["state"]).terminal:
-            _terminate(row["pid"])
+            raise PlatformError(f"no local build {build_id!r} to cancel in the state folder {self.state_dir}")
+        build = self._build(row, log_tail=False)
+        if not build.state.terminal:
+            terminate(row["pid"], "build_runner")
             state = BuildState.TIMED_OUT if timed_out else BuildState.CANCELLED
             self.store.finish_build_if_running(build_id, state, "timed out; cancelled" if timed_out else "cancelled")
+        elif not BuildState(row["state"]).terminal:  # died: record what reads already report
+            self.store.finish_build_if_running(build_id, build.state, build.error)
         return self.get_build(build_id)
 
     def log_tail(self, build_id: str, lines: int = LOG_TAIL_LINES) -> str:
-        path = self.state_dir / "builds" / build_id / "build.log"
+        path = self.paths.build_dir(build_id) / "build.log"
         if not path.exists():
             return ""
         with open(path, "rb") as handle:
@@ -93,70 +118,85 @@ class LocalPlatform:
     # -- deployments -----------------------------------------------------------------------
     def deploy(self, model_id: str, build_id: str, deployment_spec: Mapping[str, Any]) -> Deployment:
         variation = str(deployment_spec.get("variation_name") or "default")
-        build = self.get_build(build_id)
+        deploy_dir = self.paths.deployment_dir(model_id, variation)  # refuses unsafe names first
+        build = self.get_build(build_id, log_tail=False)
         if build.state is not BuildState.SUCCESSFUL:
             raise PlatformError(f"cannot deploy build {build_id} of model {model_id!r}: it is {build.state.value}")
-        current = self.store.deployment_row(model_id, variation)
-        if (
-            current
-            and current["build_id"] == build_id
-            and current["state"] in ("SERVING", "DEPLOYING")
-            and current["pid"]
-            and process_alive(current["pid"])
-        ):
-            return self.get_deployment(model_id, variation)  # type: ignore[return-value]  # idempotent
-        old_pid = current["pid"] if current and current["pid"] and process_alive(current["pid"]) else None
-        port = _free_port()
-        self.analytics.ensure_table(model_id)
-        deploy_dir = self.state_dir / "deployments" / f"{model_id}-{variation}"
-        deploy_dir.mkdir(parents=True, exist_ok=True)
-        args = [str(self.state_dir), model_id, variation, build_id, str(port), str(old_pid or "")]
-        process = _spawn("server", args, deploy_dir / "server.log")
-        self.store.put_deployment(
-            model_id,
-            variation,
-            build_id,
-            DeploymentState.DEPLOYING,
-            port=port,
-            pid=process.pid,
-            spec=dict(deployment_spec),
-        )
+        limits = self.server_limits or ServerLimits.from_config()
+        # Serialized across processes: the registry names exactly one newest server per model and
+        # variation, and that server, once up, stops every other one it finds registered.
+        with self.paths.lock("deploy"):
+            current = self.get_deployment(model_id, variation)
+            if current and current.build_id == build_id and current.state in _UP:
+                return current  # idempotent: this build already serves or is starting
+            port = _free_port()
+            self.analytics.ensure_table(model_id)
+            deploy_dir.mkdir(parents=True, exist_ok=True)
+            env = {**os.environ, **limits.to_env()}
+            args = [str(self.state_dir), model_id, variation, build_id, str(port)]
+            process = spawn("server", args, deploy_dir / "server.log", env=env)
+            self.store.add_server(process.pid, model_id, variation, port)
+            self.store.put_deployment(
+                model_id,
+                variation,
+                build_id,
+                DeploymentState.DEPLOYING,
+                port=port,
+                pid=process.pid,
+                spec=dict(deployment_spec),
+            )
         return self.get_deployment(model_id, variation)  # type: ignore[return-value]
 
     def get_deployment(self, model_id: str, variation: str) -> Deployment | None:
         row = self.store.deployment_row(model_id, variation)
         if row is None:
             return None
-        if row["state"] in ("SERVING", "DEPLOYING") and row["pid"] and not process_alive(row["pid"]):
-            log = self.state_dir / "deployments" / f"{model_id}-{variation}" / "server.log"
+        if row["state"] in ("SERVING", "DEPLOYING") and row["pid"] and not runs(row["pid"], "server"):
+            row = self.store.deployment_row(model_id, variation) or row  # it may have recorded why
+            if row["state"] in ("SERVING", "DEPLOYING"):
+                state = DeploymentState.FAILED if row["state"] == "DEPLOYING" else DeploymentState.STOPPED
+                return replace(deployment_from_row(row), state=state, error=row["error"] or self._server_exit(row))
+        return deployment_from_row(row)
+
+    def _server_exit(self, row: Any) -> str:
+        try:
+            log = self.paths.deployment_dir(row["model_id"], row["variation"]) / "server.log"
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-10:]) if log.exists() else ""
-            state = DeploymentState.FAILED if row["state"] == "DEPLOYING" else DeploymentState.STOPPED
-            self.store.put_deployment(
-                model_id,
-                variation,
-                row["build_id"],
-                state,
-                port=row["port"],
-                error=row["error"] or f"the model server exited: {tail}",
-            )
-            row = self.store.deployment_row(model_id, variation)
-        return deployment_from_row(row)  # type: ignore[arg-type]
+        except PlatformError:
+            tail = ""
+        return f"the model server exited: {tail}"
+
+    def deployments(self, model_id: str | None = None) -> list[Deployment]:
+        found = (self.get_deployment(row["model_id"], row["variation"]) for row in self.store.deployments())
+        return [d for d in found if d is not None and (model_id is None or d.model_id == model_id)]
+
+    def decisions(self, kind: str, model_id: str) -> list[Decision]:
+        return self.store.decisions(kind, model_id)
 
     def stop_deployment(self, model_id: str, variation: str) -> Deployment | None:
         row = self.store.deployment_row(model_id, variation)
         if row is None:
             return None
-        _terminate(row["pid"])
-        self.store.put_deployment(model_id, variation, row["build_id"], DeploymentState.STOPPED, port=row["port"])
+        with self.paths.lock("deploy"):
+            for server in self.store.servers(model_id, variation):
+                self._stop_server(server["pid"])
+            terminate(row["pid"], "server")
+            self.store.put_deployment(model_id, variation, row["build_id"], DeploymentState.STOPPED, port=row["port"])
         return self.get_deployment(model_id, variation)
+
+    def _stop_server(self, pid: int) -> None:
+        terminate(pid, "server")
+        self.store.remove_server(pid)
 
     def shutdown(self) -> None:
         """Stop every model server and running build of this state folder."""
-        if not self.store.path.exists():
+        if not self.store.exists():
             return
         for row in self.store.deployments():
             if row["state"] in ("SERVING", "DEPLOYING"):
                 self.stop_deployment(row["model_id"], row["variation"])
+        for server in self.store.servers():  # also those a failed or replaced deployment left behind
+            self._stop_server(server["pid"])
         for row in self.store.builds():
             if not BuildState(row["state"]).terminal:
                 self.cancel_build(row["build_id"])
@@ -166,59 +206,8 @@ class LocalPlatform:
         self.store.record_decision(kind, model_id, subject, detail)
 
     # -- analytics -------------------------------------------------------------------------
-    def query(self, sql: str) -> QueryResult:
-        return self.analytics.query(sql)
-
-
-def _spawn(module: str, args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start ``python -m frogml_airflow_provider.platform.local.<module>`` detached (its own
-    session: it outlives the task that started it), writing to ``log``."""
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", f"frogml_airflow_provider.platform.local.{module}", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=log.parent,
-            env=env,
-            start_new_session=True,
-        )
-
-
-def process_alive(pid: int) -> bool:
-    """True while ``pid`` runs; a finished child of ours is reaped, a zombie counts as gone."""
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def _terminate(pid: int | None, grace: float = 5.0) -> None:
-    """Stop a detached process and everything it started (its own process group)."""
-    if not pid:
-        return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if not process_alive(pid):
-                return
-            time.sleep(0.05)
+    def query(self, sql: str, *, timeout: float | None = None) -> QueryResult:
+        return self.analytics.query(sql, timeout=timeout)
 
 
 def _free_port() -> int:

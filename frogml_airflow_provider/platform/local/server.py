@@ -1,28 +1,96 @@
 """A local model endpoint: serves one build of one model over HTTP on 127.0.0.1.
 
-    python -m frogml_airflow_provider.platform.local.server STATE_DIR MODEL_ID VARIATION BUILD_ID PORT [OLD_PID]
+    python -m frogml_airflow_provider.platform.local.server STATE_DIR MODEL_ID VARIATION BUILD_ID PORT
 
 ``POST /v1/<model_id>/predict`` takes JSON rows (a list of records, pandas "split", or a dict of
 columns), calls the model's ``predict`` and answers JSON. Every call - request, response,
-latency, error - is written to the analytics store. When it serves, it marks the deployment
-SERVING and stops the server it replaces (``OLD_PID``), so a redeploy swaps builds.
+latency, error - is written to the analytics store, each text cut to a bounded length.
+
+Every malformed request gets a 4xx answer: no or a bad ``Content-Length`` (411/400), a body over
+the size limit (413), a body that is not UTF-8 JSON (400), a client too slow to send it (408).
+An idle connection is closed after the timeout. The limits come from the environment
+(:class:`ServerLimits`), set by the platform from the ``[frogml]`` options.
+
+When it is up it marks its deployment SERVING, but only if the registry still names it (a later
+deploy may have replaced it; then it exits), and stops every other server of the same model and
+variation: one serves, none is left behind. It stops itself if its state folder disappears.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
+import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from frogml_airflow_provider.platform.base import DeploymentState
+from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
+from frogml_airflow_provider.platform.local.paths import StateDir
+from frogml_airflow_provider.platform.local.processes import runs, signal_group, terminate
 from frogml_airflow_provider.platform.local.store import Store
+
+WATCH_SECONDS = 2.0  # how often a server checks that its state folder still exists
+LINGER_SECONDS = 1.0  # after refusing a request, how long its unread body is drained
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    max_body_bytes: int = 10 * 1024 * 1024
+    timeout: float = 60.0  # seconds a connection may stay idle or take to send its request
+    record_max_chars: int = 64 * 1024  # of a request or response kept in analytics
+
+    _ENV = {
+        "max_body_bytes": "FROGML_SERVER_MAX_BODY_BYTES",
+        "timeout": "FROGML_SERVER_TIMEOUT",
+        "record_max_chars": "FROGML_SERVER_RECORD_MAX_CHARS",
+    }
+
+    def to_env(self) -> dict[str, str]:
+        return {env: str(getattr(self, name)) for name, env in self._ENV.items()}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> ServerLimits:
+        default = cls()
+        return cls(
+            max_body_bytes=int(environ.get(cls._ENV["max_body_bytes"]) or default.max_body_bytes),
+            timeout=float(environ.get(cls._ENV["timeout"]) or default.timeout),
+            record_max_chars=int(environ.get(cls._ENV["record_max_chars"]) or default.record_max_chars),
+        )
+
+    @classmethod
+    def from_config(cls) -> ServerLimits:
+        """The ``[frogml] local_server_*`` options (defaults when Airflow is not importable)."""
+        default = cls()
+        try:
+            from airflow.configuration import conf
+        except ImportError:
+            return default
+        limits = cls(
+            max_body_bytes=conf.getint("frogml", "local_server_max_body_bytes", fallback=default.max_body_bytes),
+            timeout=conf.getfloat("frogml", "local_server_timeout", fallback=default.timeout),
+            record_max_chars=conf.getint("frogml", "local_server_record_max_chars", fallback=default.record_max_chars),
+        )
+        for name in cls._ENV:
+            value = getattr(limits, name)
+            if not (math.isfinite(value) and value > 0):
+                raise PlatformError(f"[frogml] local_server_{name} must be a positive number, not {value!r}")
+        return limits
+
+
+def bounded(text: str | None, limit: int) -> str | None:
+    """``text`` cut to ``limit`` characters, saying how long it was."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [cut: {len(text)} characters in all]"
 
 
 def load(build_dir: Path) -> Any:
@@ -46,39 +114,33 @@ def to_frame(payload: Any) -> Any:
     return pd.DataFrame(payload)
 
 
-def serve(state_dir: Path, model_id: str, variation: str, build_id: str, port: int, old_pid: int | None) -> None:
-    store = Store(state_dir)
-    analytics = AnalyticsStore(state_dir / "analytics.db")
-    analytics.ensure_table(model_id)
-    try:
-        model = load(state_dir / "builds" / build_id)
-        from frogml.sdk.model.tools.adapters.output import get_output_adapter
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
-        output = get_output_adapter(model)
-    except Exception as error:
-        store.put_deployment(
-            model_id,
-            variation,
-            build_id,
-            DeploymentState.FAILED,
-            port=port,
-            pid=os.getpid(),
-            error=f"model failed to load: {type(error).__name__}: {error}",
-        )
-        raise
+
+def make_handler(
+    model: Any, output: Any, path: str, limits: ServerLimits, on_call: Any, identity: dict[str, str]
+) -> type[BaseHTTPRequestHandler]:
     lock = threading.Lock()
-    path = f"/v1/{model_id}/predict"
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = limits.timeout  # socket timeout: an idle or trickling client is dropped, not waited on
+
         def do_GET(self) -> None:
-            self._reply(200 if self.path == "/health" else 404, {"model_id": model_id, "build_id": build_id})
+            self._reply(200 if self.path == "/health" else 404, identity)
 
         def do_POST(self) -> None:
             if self.path != path:
-                self._reply(404, {"error": f"POST {path}"})
+                self._refuse(BadRequest(404, f"POST {path}"))
                 return
             started = time.perf_counter()
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            try:
+                body = self._body()
+            except BadRequest as bad:
+                self._refuse(bad)
+                return
             status, response, error = 200, None, None
             try:
                 frame = to_frame(json.loads(body))
@@ -86,21 +148,58 @@ def serve(state_dir: Path, model_id: str, variation: str, build_id: str, port: i
                     response = output.pack_user_func_return_value(model.predict(frame))
             except Exception as failure:  # noqa: BLE001 - reported to the caller and recorded
                 status, error = 400 if isinstance(failure, (ValueError, KeyError)) else 500, f"{failure}"
-            latency = (time.perf_counter() - started) * 1000
-            analytics.record(
-                model_id,
-                variation=variation,
-                build_id=build_id,
-                request=body,
-                response=response,
-                latency_ms=latency,
-                error=error,
-                status=status,
-            )
+            text = response if isinstance(response, str) or response is None else json.dumps(response)
+            try:
+                on_call(body, text, (time.perf_counter() - started) * 1000, error, status)
+            except Exception as failure:  # noqa: BLE001 - the caller still gets its answer
+                self.log_message("could not record the call in analytics: %s", failure)
             if error is None:
-                self._send(status, response if isinstance(response, str) else json.dumps(response))
+                self._send(status, text or "null")
             else:
                 self._reply(status, {"error": error})
+
+        def _body(self) -> str:
+            if self.headers.get("Transfer-Encoding"):
+                raise BadRequest(411, "send the body with a Content-Length header, not Transfer-Encoding")
+            raw = self.headers.get("Content-Length")
+            if raw is None:
+                raise BadRequest(411, "a Content-Length header is required")
+            try:
+                length = int(raw)
+                if length < 0:
+                    raise ValueError
+            except ValueError:
+                raise BadRequest(400, f"Content-Length {raw[:40]!r} is not a number of bytes") from None
+            if length > limits.max_body_bytes:
+                raise BadRequest(
+                    413,
+                    f"the body is {length} bytes; this endpoint takes at most {limits.max_body_bytes} "
+                    "([frogml] local_server_max_body_bytes)",
+                )
+            try:
+                data = self.rfile.read(length)
+            except TimeoutError:
+                raise BadRequest(408, f"the body did not arrive within {limits.timeout:g} s") from None
+            if len(data) < length:
+                raise BadRequest(400, f"the body ended after {len(data)} of {length} bytes (Content-Length)")
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise BadRequest(400, f"the body is not UTF-8 JSON ({error.reason} at byte {error.start})") from None
+
+        def _refuse(self, bad: BadRequest) -> None:
+            """Answer, then read what the client still sends for a moment before closing: closing
+            on unread data resets the connection, and the client would never see the answer."""
+            self._reply(bad.status, {"error": str(bad)})
+            self.wfile.flush()
+            try:
+                self.connection.shutdown(socket.SHUT_WR)
+                self.connection.settimeout(LINGER_SECONDS)
+                deadline = time.monotonic() + LINGER_SECONDS
+                while time.monotonic() < deadline and self.connection.recv(65536):
+                    pass
+            except OSError:
+                pass
 
         def _reply(self, status: int, payload: dict[str, Any]) -> None:
             self._send(status, json.dumps(payload))
@@ -116,23 +215,82 @@ def serve(state_dir: Path, model_id: str, variation: str, build_id: str, port: i
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    store.put_deployment(model_id, variation, build_id, DeploymentState.SERVING, port=port, pid=os.getpid())
-    if old_pid:
-        stop(old_pid)
-    print(f"serving {model_id} build {build_id} ({variation}) on http://127.0.0.1:{port}{path}", flush=True)
-    server.serve_forever()
+    return Handler
 
 
-def stop(pid: int) -> None:
+def serve(state_dir: Path, model_id: str, variation: str, build_id: str, port: int, limits: ServerLimits) -> None:
+    state = StateDir(state_dir)
+    store = Store(state)
+    analytics = AnalyticsStore(state.analytics_db)
+    me = os.getpid()
     try:
-        os.kill(pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        pass
+        analytics.ensure_table(model_id)
+        model = load(state.build_dir(build_id))
+        from frogml.sdk.model.tools.adapters.output import get_output_adapter
+
+        output = get_output_adapter(model)
+    except Exception as error:
+        with state.lock("deploy"):  # the deploy that started us has recorded our pid by then
+            store.fail_deployment(model_id, variation, me, f"model failed to load: {type(error).__name__}: {error}")
+            store.remove_server(me)
+        raise
+
+    def record(body: str, response: str | None, latency_ms: float, error: str | None, status: int) -> None:
+        if not state.root.exists():
+            return  # the state folder is gone; the watcher stops this server
+        analytics.record(
+            model_id,
+            variation=variation,
+            build_id=build_id,
+            request=bounded(body, limits.record_max_chars) or "",
+            response=bounded(response, limits.record_max_chars),
+            latency_ms=latency_ms,
+            error=bounded(error, limits.record_max_chars),
+            status=status,
+        )
+
+    path = f"/v1/{model_id}/predict"
+    identity = {"model_id": model_id, "build_id": build_id}
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(model, output, path, limits, record, identity))
+    stopping = threading.Event()
+
+    def stop(reason: str) -> None:
+        if not stopping.is_set():
+            stopping.set()
+            print(f"stopping: {reason}", flush=True)
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, lambda *_: stop("SIGTERM"))
+    with state.lock("deploy"):
+        promoted = store.mark_serving(model_id, variation, me)
+        others = [row["pid"] for row in store.servers(model_id, variation) if row["pid"] != me] if promoted else []
+        for pid in others:
+            if runs(pid, "server"):  # a pid left by a killed server may belong to someone else by now
+                signal_group(pid, signal.SIGTERM)  # the replaced server(s): asked now, waited on below
+    if not promoted:
+        print(f"not serving: a later deploy of {model_id} ({variation}) replaced this one", flush=True)
+        store.remove_server(me)
+        return
+    print(f"serving {model_id} build {build_id} ({variation}) on http://127.0.0.1:{port}{path}", flush=True)
+    for pid in others:
+        terminate(pid, "server")
+        store.remove_server(pid)
+    threading.Thread(target=watch, args=(state, stop, stopping), daemon=True).start()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        if state.db.exists():
+            store.remove_server(me)
+
+
+def watch(state: StateDir, stop: Any, stopping: threading.Event) -> None:
+    """Stop when the state folder is deleted: nothing could reach this server any more."""
+    while not stopping.wait(WATCH_SECONDS):
+        if not state.db.exists():
+            stop(f"the state folder {state.root} was deleted")
 
 
 if __name__ == "__main__":
     state, model_id, variation, build_id, port = sys.argv[1:6]
-    previous = int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] else None
-    serve(Path(state), model_id, variation, build_id, int(port), previous)
+    serve(Path(state), model_id, variation, build_id, int(port), ServerLimits.from_env(os.environ))

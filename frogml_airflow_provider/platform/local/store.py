@@ -17,7 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from frogml_airflow_provider.platform.base import Build, BuildState, Deployment, DeploymentState
+from frogml_airflow_provider.platform.base import (
+    Build,
+    BuildState,
+    Decision,
+    Deployment,
+    DeploymentState,
+    PlatformError,
+)
+from frogml_airflow_provider.platform.local.paths import StateDir
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS builds (
@@ -34,6 +42,9 @@ CREATE TABLE IF NOT EXISTS deployments (
 CREATE TABLE IF NOT EXISTS decisions (
     kind TEXT NOT NULL, model_id TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL, at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS servers (
+    pid INTEGER PRIMARY KEY, model_id TEXT NOT NULL, variation TEXT NOT NULL, port INTEGER, started REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS deployment_history (
     model_id TEXT NOT NULL, variation TEXT NOT NULL, build_id TEXT NOT NULL, state TEXT NOT NULL,
     port INTEGER, at REAL NOT NULL
@@ -45,25 +56,64 @@ _OPEN = threading.local()  # one connection per process, thread and file: a poll
 
 
 class Store:
-    """The registry file, opened once per thread (a triggerer polls it for hundreds of builds)."""
+    """The registry file, opened once per thread (a triggerer polls it for hundreds of builds).
 
-    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
-        self.state_dir = Path(state_dir)
-        self.path = self.state_dir / "platform.db"
+    Reads never create it: a state folder nothing was written to (or that was deleted) reads as
+    empty. A file that is not a SQLite database is an error naming the file and the fix.
+    """
+
+    def __init__(self, state_dir: str | os.PathLike[str] | StateDir) -> None:
+        self.state = state_dir if isinstance(state_dir, StateDir) else StateDir(state_dir)
+        self.state_dir = self.state.root
+        self.path = self.state.db
+
+    def exists(self) -> bool:
+        return self.path.exists()
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self, *, create: bool = True) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._connection(create)
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as error:
+            raise corrupt(self.path, error) from None
+
+    def _connection(self, create: bool) -> sqlite3.Connection:
         key = (os.getpid(), str(self.path))  # a forked child opens its own
-        connections: dict[tuple[int, str], sqlite3.Connection] = _OPEN.__dict__.setdefault("connections", {})
-        db = connections.get(key)
-        if db is None:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        connections: dict[tuple[int, str], tuple[sqlite3.Connection, int]] = _OPEN.__dict__.setdefault(
+            "connections", {}
+        )
+        try:
+            inode = self.path.stat().st_ino
+        except FileNotFoundError:
+            inode = 0
+        cached = connections.get(key)
+        if cached is not None and cached[1] == inode:
+            return cached[0]
+        if cached is not None:  # the file was deleted or replaced: the old handle writes nowhere
+            connections.pop(key)[0].close()
+        if not inode and not create:
+            raise StateMissingError(self.path)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
-            db.row_factory = sqlite3.Row
-            connections[key] = db
-        yield db
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise corrupt(self.path, error) from None
+        db.row_factory = sqlite3.Row
+        connections[key] = (db, self.path.stat().st_ino)
+        return db
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of a query, or none when nothing was ever recorded here (no file is created)."""
+        try:
+            with self._db(create=False) as db:
+                return db.execute(sql, args).fetchall()
+        except StateMissingError:
+            return []
 
     # -- builds ----------------------------------------------------------------------------
     def new_build(self, model_id: str, run_key: str, spec: dict[str, Any]) -> str:
@@ -83,12 +133,12 @@ class Store:
             if BuildState(values["state"]).terminal:
                 values.setdefault("finished", time.time())
         assignments = ", ".join(f"{name} = ?" for name in values)
-        with self._db() as db:
+        with self._db(create=False) as db:
             db.execute(f"UPDATE builds SET {assignments} WHERE build_id = ?", (*values.values(), build_id))
 
     def finish_build_if_running(self, build_id: str, state: BuildState, error: str) -> bool:
         """Move a build to a terminal state unless it reached one already (first writer wins)."""
-        with self._db() as db:
+        with self._db(create=False) as db:
             cursor = db.execute(
                 "UPDATE builds SET state = ?, error = ?, finished = ? WHERE build_id = ? AND state IN (?, ?)",
                 (state.value, error, time.time(), build_id, BuildState.QUEUED.value, BuildState.RUNNING.value),
@@ -96,21 +146,18 @@ class Store:
             return cursor.rowcount == 1
 
     def build_row(self, build_id: str) -> sqlite3.Row | None:
-        with self._db() as db:
-            return db.execute("SELECT * FROM builds WHERE build_id = ?", (build_id,)).fetchone()
+        return next(iter(self._read("SELECT * FROM builds WHERE build_id = ?", (build_id,))), None)
 
     def latest_build_for(self, model_id: str, run_key: str) -> sqlite3.Row | None:
-        with self._db() as db:
-            return db.execute(
-                "SELECT * FROM builds WHERE model_id = ? AND run_key = ? ORDER BY created DESC LIMIT 1",
-                (model_id, run_key),
-            ).fetchone()
+        rows = self._read(
+            "SELECT * FROM builds WHERE model_id = ? AND run_key = ? ORDER BY created DESC LIMIT 1", (model_id, run_key)
+        )
+        return next(iter(rows), None)
 
     def builds(self, model_id: str | None = None) -> list[sqlite3.Row]:
-        with self._db() as db:
-            if model_id:
-                return db.execute("SELECT * FROM builds WHERE model_id = ? ORDER BY created", (model_id,)).fetchall()
-            return db.execute("SELECT * FROM builds ORDER BY created").fetchall()
+        if model_id:
+            return self._read("SELECT * FROM builds WHERE model_id = ? ORDER BY created", (model_id,))
+        return self._read("SELECT * FROM builds ORDER BY created")
 
     # -- decisions (for the console's charts) -----------------------------------------------
     def record_decision(self, kind: str, model_id: str, subject: str, detail: dict[str, Any]) -> None:
@@ -119,13 +166,11 @@ class Store:
                 "INSERT INTO decisions VALUES (?,?,?,?,?)", (kind, model_id, subject, json.dumps(detail), time.time())
             )
 
-    def decisions(self, kind: str, model_id: str) -> list[tuple[float, str, dict[str, Any]]]:
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT at, subject, detail FROM decisions WHERE kind = ? AND model_id = ? ORDER BY at",
-                (kind, model_id),
-            ).fetchall()
-        return [(row["at"], row["subject"], json.loads(row["detail"])) for row in rows]
+    def decisions(self, kind: str, model_id: str) -> list[Decision]:
+        rows = self._read(
+            "SELECT at, subject, detail FROM decisions WHERE kind = ? AND model_id = ? ORDER BY at", (kind, model_id)
+        )
+        return [Decision(kind, model_id, row["subject"], json.loads(row["detail"]), row["at"]) for row in rows]
 
     # -- deployments -----------------------------------------------------------------------
     def put_deployment(
@@ -155,14 +200,82 @@ class Store:
             )
 
     def deployment_row(self, model_id: str, variation: str) -> sqlite3.Row | None:
-        with self._db() as db:
-            return db.execute(
-                "SELECT * FROM deployments WHERE model_id = ? AND variation = ?", (model_id, variation)
-            ).fetchone()
+        rows = self._read("SELECT * FROM deployments WHERE model_id = ? AND variation = ?", (model_id, variation))
+        return next(iter(rows), None)
 
     def deployments(self) -> list[sqlite3.Row]:
+        return self._read("SELECT * FROM deployments ORDER BY model_id, variation")
+
+    def mark_serving(self, model_id: str, variation: str, pid: int) -> bool:
+        """SERVING, if the deployment still names this server (a later deploy may have replaced it)."""
+        with self._db(create=False) as db:
+            cursor = db.execute(
+                "UPDATE deployments SET state = ?, updated = ? WHERE model_id = ? AND variation = ? AND pid = ?"
+                " AND state = ?",
+                (DeploymentState.SERVING.value, time.time(), model_id, variation, pid, DeploymentState.DEPLOYING.value),
+            )
+            if cursor.rowcount != 1:
+                return False
+            row = db.execute(
+                "SELECT build_id, port FROM deployments WHERE model_id = ? AND variation = ?", (model_id, variation)
+            ).fetchone()
+            db.execute(
+                "INSERT INTO deployment_history VALUES (?,?,?,?,?,?)",
+                (model_id, variation, row["build_id"], DeploymentState.SERVING.value, row["port"], time.time()),
+            )
+            return True
+
+    def fail_deployment(self, model_id: str, variation: str, pid: int, error: str) -> None:
+        """FAILED with ``error``, if the deployment still names this server."""
+        with self._db(create=False) as db:
+            db.execute(
+                "UPDATE deployments SET state = ?, error = ?, updated = ? WHERE model_id = ? AND variation = ?"
+                " AND pid = ?",
+                (DeploymentState.FAILED.value, error, time.time(), model_id, variation, pid),
+            )
+
+    # -- model server processes: every one the platform starts is known until it is gone ------
+    def add_server(self, pid: int, model_id: str, variation: str, port: int) -> None:
         with self._db() as db:
-            return db.execute("SELECT * FROM deployments ORDER BY model_id, variation").fetchall()
+            db.execute(
+                "INSERT OR REPLACE INTO servers VALUES (?,?,?,?,?)", (pid, model_id, variation, port, time.time())
+            )
+
+    def remove_server(self, pid: int) -> None:
+        with self._db(create=False) as db:
+            db.execute("DELETE FROM servers WHERE pid = ?", (pid,))
+
+    def servers(self, model_id: str | None = None, variation: str | None = None) -> list[sqlite3.Row]:
+        if model_id is None:
+            return self._read("SELECT * FROM servers ORDER BY started")
+        return self._read(
+            "SELECT * FROM servers WHERE model_id = ? AND variation = ? ORDER BY started", (model_id, variation)
+        )
+
+
+class StateMissingError(PlatformError):
+    """The state folder (or its platform.db) is not there: never used, or deleted."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"the local platform's registry {path} does not exist: its state folder was never used or was "
+            "deleted, so the builds and deployments recorded there are gone. Rerun the DAG to build and deploy "
+            "again, or point the frogml connection's extra.state_dir (or [frogml] local_state_dir) at the "
+            "folder that holds them"
+        )
+        self.path = path
+
+
+class RegistryUnreadableError(PlatformError):
+    """platform.db is not a SQLite database (or a damaged one)."""
+
+
+def corrupt(path: Path, error: Exception) -> PlatformError:
+    return RegistryUnreadableError(
+        f"the local platform's registry {path} is not a readable SQLite database ({error}). Move it aside "
+        f"(mv {path} {path}.broken) and rerun the DAG: the builds and deployments recorded in it are lost; "
+        "stop model servers still running from it (processes of frogml_airflow_provider.platform.local.server)"
+    )
 
 
 def build_from_row(row: sqlite3.Row, log_tail: str = "") -> Build:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from frogml_airflow_provider.errors import QueryFailed, QueryShapeError
+from frogml_airflow_provider.errors import QueryFailed, QueryShapeError, QueryTimeout
 from tests.support.jfrog import TOKEN, connection, start_control_plane
 
 pytestmark = pytest.mark.sdk
@@ -75,6 +75,15 @@ def test_a_query_that_never_ends_times_out(mock_platform, clock: Clock) -> None:
     with pytest.raises(QueryFailed, match=r"did not finish within 10 s \(query id timeout, last status PENDING\)"):
         mock_platform.query(TIMEOUT_QUERY)
     assert clock.sleeps == [2.0] * 5
+
+
+def test_the_callers_limit_bounds_the_query_and_no_wait_runs_past_it(mock_platform, clock: Clock) -> None:
+    from frogml_services_mock.mocks.analytics_api import TIMEOUT_QUERY
+
+    with pytest.raises(QueryTimeout, match=r"did not finish within 5 s") as stopped:
+        mock_platform.query(TIMEOUT_QUERY, timeout=5)  # the operators pass [frogml] query_timeout
+    assert stopped.value.limit == 5 and isinstance(stopped.value, QueryFailed)
+    assert clock.sleeps == [2.0, 2.0, 1.0] and clock.now == 5.0
 
 
 def test_the_query_goes_to_the_discovered_analytics_engine(mock_platform, control_plane) -> None:
