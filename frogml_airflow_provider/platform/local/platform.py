@@ -27,13 +27,14 @@ from frogml_airflow_provider.platform.base import (
     QueryResult,
 )
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
+from frogml_airflow_provider.platform.local.batch import LocalBatchJobs
 from frogml_airflow_provider.platform.local.build_runner import TOKEN_ENV
 from frogml_airflow_provider.platform.local.store import Store, build_from_row, deployment_from_row
 
 LOG_TAIL_LINES = 40
 
 
-class LocalPlatform:
+class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
     name = "local"
 
     def __init__(self, state_dir: str | os.PathLike[str]) -> None:
@@ -160,6 +161,9 @@ class LocalPlatform:
         for row in self.store.builds():
             if not BuildState(row["state"]).terminal:
                 self.cancel_build(row["build_id"])
+        for job in self.batch_jobs():
+            if not job.state.terminal:
+                self.cancel_batch_job(job.job_id)
 
     def record_decision(self, kind: str, model_id: str, subject: str, detail: dict[str, Any]) -> None:
         """``kind`` "gate" (subject: the build) or "trigger" (subject: the DAG)."""
