@@ -18,6 +18,7 @@ PURE = [
     "frogml_airflow_provider.errors",
     "frogml_airflow_provider.dags.shim",
     "frogml_airflow_provider.cli",
+    "frogml_airflow_provider.platform.batch_folders",
 ]
 SCRIPT = """
 import importlib, json, sys
