@@ -61,16 +61,21 @@ def run(state_dir: Path, job_id: str) -> int:
         raise Cancelled()
 
     signal.signal(signal.SIGTERM, cancel)
-    jobs.set(job_id, state=BatchJobState.RUNNING)
+    if not jobs.start(job_id):
+        print(f"batch job {job_id} was cancelled before it started", flush=True)
+        return 1
     try:
         rows = execute(plan, staging, progress=lambda files, rows: jobs.set(job_id, files_done=files, rows_done=rows))
+        # From here the job is done: a cancel arriving now must not leave half the outputs in place.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         commit(staging, Path(plan["destination"]), plan["outputs"])
-    except (JobFailed, Cancelled) as error:
+    except Cancelled:
+        # The platform records the state (cancelled, or timed out) once this process is gone.
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, Cancelled):
-            jobs.finish_if_running(job_id, BatchJobState.CANCELLED, "cancelled")
-            print("BATCH JOB CANCELLED", flush=True)
-            return 1
+        print("BATCH JOB CANCELLED", flush=True)
+        return 1
+    except JobFailed as error:
+        shutil.rmtree(staging, ignore_errors=True)
         print(f"BATCH JOB {error.state.value}: {error}", flush=True)
         jobs.finish_if_running(job_id, error.state, str(error))
         return 1

@@ -55,6 +55,14 @@ class BatchStore:
         assignments = ", ".join(f"{name} = ?" for name in values)
         self._run(f"UPDATE batch_jobs SET {assignments} WHERE job_id = ?", (*values.values(), job_id))
 
+    def start(self, job_id: str) -> bool:
+        """QUEUED -> RUNNING; False when the job was cancelled meanwhile."""
+        cursor = self._run(
+            "UPDATE batch_jobs SET state = ? WHERE job_id = ? AND state = ?",
+            (BatchJobState.RUNNING.value, job_id, BatchJobState.QUEUED.value),
+        )
+        return cursor.rowcount == 1
+
     def finish_if_running(self, job_id: str, state: BatchJobState, error: str) -> bool:
         """Move a job to a terminal state unless it reached one already (first writer wins)."""
         cursor = self._run(
