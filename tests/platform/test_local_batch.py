@@ -3,6 +3,7 @@ files on disk. What is scored, where it goes, and what happens when something is
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -197,3 +198,18 @@ def test_which_build_scores(built) -> None:
         platform.batch_build("other", "")
     platform.store.put_deployment(MODEL, "default", "served-build", DeploymentState.SERVING)
     assert platform.batch_build(MODEL, "") == "served-build"  # the build serving in 'default' comes first
+
+
+def test_a_model_that_does_not_load_fails_the_job_naming_the_build(built) -> None:
+    platform, build_id = built
+    broken = platform.store.new_build(MODEL, "broken-run", {})
+    artifact = platform.state_dir / "builds" / broken / "artifact"
+    shutil.copytree(platform.state_dir / "builds" / build_id / "artifact", artifact)
+    (artifact / "model.pkl").write_bytes(b"not a pickle")
+    platform.store.set_build(broken, state="SUCCESSFUL")
+    inputs(platform, "load", {"l.csv": frame([1])})
+    job = BatchJobRequest(MODEL, broken, request("run-l", "load", "l").data_spec, {"executors": 2}, "run-l")
+    done = wait(platform, platform.submit_batch_job(job))
+    assert done.state is BatchJobState.FAILED
+    assert done.error.startswith(f"the model of build {broken} failed to load: UnpicklingError")
+    assert outputs(platform, "l") == []
