@@ -113,7 +113,10 @@ def test_every_input_row_is_scored_in_parallel_into_one_output_per_file(built) -
         "scored_by": ["nightly"] * 3,
     }
     assert len(pd.read_parquet(platform.state_dir / "buckets" / "outputs" / "scores/day1/sub/b.parquet")) == 500
-    assert "2/2 files, 503 rows" in done.log_tail and "on 2 worker process(es)" in done.log_tail
+    assert (
+        "2/2 files, 503 rows" in done.log_tail
+        and "on 2 worker process(es), forked from the loaded model" in done.log_tail
+    )
     assert platform.find_batch_job(request("run-1", "day1", "x")).job_id == job.job_id  # re-attach by run
     assert platform.find_batch_job(request("run-2", "day1", "x")) is None
 
@@ -213,3 +216,14 @@ def test_a_model_that_does_not_load_fails_the_job_naming_the_build(built) -> Non
     assert done.state is BatchJobState.FAILED
     assert done.error.startswith(f"the model of build {broken} failed to load: UnpicklingError")
     assert outputs(platform, "l") == []
+
+
+def test_a_runner_with_threads_spawns_workers_that_load_the_model_themselves(built) -> None:
+    platform, _ = built
+    inputs(platform, "spawned", {"s1.csv": frame([1]), "s2.csv": frame([2])})
+    threaded = {"OPENBLAS_NUM_THREADS": "2", "SCORED_BY": "spawned"}  # numpy then starts a thread: no fork
+    done = wait(platform, platform.submit_batch_job(request("run-s", "spawned", "s", executors=2, params=threaded)))
+    assert done.state is BatchJobState.SUCCESSFUL, done.log_tail
+    assert "on 2 worker process(es), each loading the model" in done.log_tail
+    scored = pd.read_csv(platform.state_dir / "buckets/outputs/s/s2.csv")
+    assert scored.to_dict("list") == {"id": ["r0"], "x": [2.0], "y": [4.0], "scored_by": ["spawned"]}

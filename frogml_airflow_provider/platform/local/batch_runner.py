@@ -3,8 +3,9 @@
     python -m frogml_airflow_provider.platform.local.batch_runner STATE_DIR JOB_ID
 
 As on JFrog ML, each input file is one task, read whole and passed to the model's ``predict`` as
-one frame; ``executors`` worker processes take tasks in turn, each loading the build's model once;
-``params`` reach the model as environment variables. ``task_timeout`` bounds each file and
+one frame; ``executors`` worker processes take tasks in turn; ``params`` reach the model as
+environment variables. The runner loads the build's model once and forks the workers from it
+(see ``prepare``). ``task_timeout`` bounds each file and
 ``job_timeout`` the whole job (seconds, 0: unbounded here; the operator still bounds its wait).
 
 Outputs are written to a hidden staging folder inside the destination and renamed into place
@@ -38,6 +39,9 @@ from frogml_airflow_provider.platform.local.batch_files import (
 from frogml_airflow_provider.platform.local.batch_store import BatchStore
 from frogml_airflow_provider.platform.local.store import Store
 
+_LOADED: Any = None  # the model, loaded by the runner before it forks its workers
+MATH_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+FORK_AWARE_THREADS = {"jemalloc_bg_thd"}  # pyarrow's allocator: its pthread_atfork handlers make a fork safe
 POLL = 0.1  # seconds between checks of the timeouts while waiting on the workers
 BISECT_TRIES = 24  # predictions spent finding the row a model fails on (2**24 rows)
 
@@ -97,11 +101,10 @@ def execute(plan: dict[str, Any], staging: Path, progress: Any) -> int:
     job_timeout, task_timeout = int(plan["job_timeout"] or 0), int(plan["task_timeout"] or 0)
     started = time.monotonic()
     staging.mkdir(parents=True, exist_ok=True)
-    context = multiprocessing.get_context("spawn")  # a clean interpreter per worker: no inherited locks
+    method = prepare(plan)
+    context: Any = multiprocessing.get_context(method)
     tasks: Any = context.Queue()
     results: Any = context.Queue()
-    for index, (source, target) in enumerate(zip(inputs, outputs, strict=True)):
-        tasks.put((index, str(Path(plan["source"]) / source), str(staging / target), source))
     workers = [
         context.Process(
             target=work,
@@ -111,11 +114,15 @@ def execute(plan: dict[str, Any], staging: Path, progress: Any) -> int:
         for _ in range(max(1, min(int(plan["executors"] or 1), len(inputs))))
     ]
     for worker in workers:
-        tasks.put(None)
         worker.start()
-    print(
-        f"running {len(inputs)} file(s) on {len(workers)} worker process(es) with build {plan['build_id']}", flush=True
-    )
+    # Only now: the first put starts the queue's feeder thread, which a forked worker must not inherit.
+    for index, (source, target) in enumerate(zip(inputs, outputs, strict=True)):
+        tasks.put((index, str(Path(plan["source"]) / source), str(staging / target), source))
+    for _ in workers:
+        tasks.put(None)
+    how = "forked from the loaded model" if method == "fork" else "each loading the model"
+    count = f"{len(inputs)} file(s) on {len(workers)} worker process(es)"
+    print(f"running {count}, {how}; build {plan['build_id']}", flush=True)
     running: dict[int, tuple[int, float]] = {}  # worker pid -> (task index, started)
     done = rows = 0
     try:
@@ -158,6 +165,42 @@ def execute(plan: dict[str, Any], staging: Path, progress: Any) -> int:
     return rows
 
 
+def prepare(plan: dict[str, Any]) -> str:
+    """Load the model here, once, and say how to start the workers: "fork" them from this process
+    (they share the loaded model; starting one costs milliseconds, not an interpreter importing
+    frogml) while it is single-threaded, natively too, as forking is safe only then; else "spawn"
+    clean interpreters, each loading the model itself."""
+    global _LOADED
+    os.environ.update({str(k): str(v) for k, v in plan["params"].items()})  # as JFrog ML passes parameters
+    for name in MATH_THREADS:  # executors are the parallelism: one math thread each, unless told otherwise
+        os.environ.setdefault(name, "1")
+    _LOADED = load_model(plan["build_dir"])
+    if _single_threaded():
+        return "fork"
+    _LOADED = None
+    return "spawn"
+
+
+def load_model(build_dir: str) -> Any:
+    from frogml_airflow_provider.platform.local.server import load
+
+    try:
+        return load(Path(build_dir))
+    except Exception as error:  # noqa: BLE001 - reported as the job's failure
+        traceback.print_exc()
+        raise JobFailed(f"the model of build {Path(build_dir).name} failed to load: {_reason(error)}") from None
+
+
+def _single_threaded() -> bool:
+    """No thread but this one, save allocator threads that handle a fork themselves."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+        names = [Path(f"/proc/self/task/{task}/comm").read_text().strip() for task in tasks]
+    except OSError:
+        return False
+    return sum(1 for name in names if name not in FORK_AWARE_THREADS) == 1
+
+
 def commit(staging: Path, destination: Path, outputs: list[str]) -> None:
     """Every output into place (each rename atomic), then the staging folder away."""
     for name in outputs:
@@ -172,14 +215,13 @@ def work(build_dir: str, params: dict[str, str], input_type: str, output_type: s
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.environ.update({str(k): str(v) for k, v in params.items()})  # as JFrog ML passes parameters
     pid = os.getpid()
-    try:
-        from frogml_airflow_provider.platform.local.server import load
-
-        model = load(Path(build_dir))
-    except Exception as error:  # noqa: BLE001 - reported as the job's failure
-        traceback.print_exc()
-        results.put(("error", pid, f"the model of build {Path(build_dir).name} failed to load: {_reason(error)}"))
-        return
+    model = _LOADED  # forked from the runner: loaded there already
+    if model is None:
+        try:
+            model = load_model(build_dir)
+        except JobFailed as error:
+            results.put(("error", pid, str(error)))
+            return
     while (task := tasks.get()) is not None:
         index, source, target, shown = task
         results.put(("start", pid, index))
