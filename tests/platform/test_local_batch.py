@@ -178,15 +178,16 @@ def test_task_timeout_and_job_timeout_stop_the_job(built) -> None:
 def test_cancel_stops_the_runner_and_its_workers(built) -> None:
     platform, _ = built
     inputs(platform, "cancel", {"c.csv": frame([1])})
-    job = platform.submit_batch_job(request("run-c", "cancel", "c", params={"PREDICT_SECONDS": "60"}))
+    job = platform.submit_batch_job(request("run-c", "cancel", "c", params={"LOAD_SECONDS": "60"}))
     pid = platform.batch_store.row(job.job_id)["pid"]
     deadline = time.monotonic() + 60
     while not (platform.state_dir / "buckets/outputs/c").exists():  # the runner has started its workers
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    cancelled = platform.cancel_batch_job(job.job_id)
+    cancelled = platform.cancel_batch_job(job.job_id)  # while the runner loads the model
     assert cancelled.state is BatchJobState.CANCELLED
     assert not process_alive(pid)
+    assert "BATCH JOB CANCELLED" in cancelled.log_tail and "failed" not in cancelled.log_tail
     assert outputs(platform, "c") == []
     assert platform.cancel_batch_job(job.job_id).state is BatchJobState.CANCELLED  # terminal stays terminal
 

@@ -70,10 +70,13 @@ from frogml import FrogMlModel
 
 
 class BatchModel(FrogMlModel):
-    """y = 2x; refuses a negative x; sleeps PREDICT_SECONDS and tags rows with SCORED_BY (batch params)."""
+    """y = 2x; refuses a negative x; sleeps LOAD_SECONDS, PREDICT_SECONDS; tags rows with SCORED_BY (params)."""
 
     def build(self):
         frogml.log_metric({"f1_score": 0.9})
+
+    def initialize_model(self):
+        time.sleep(float(os.environ.get("LOAD_SECONDS", "0")))
 
     @frogml.api()
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:

@@ -52,7 +52,7 @@ class JobFailed(Exception):
         self.state = state
 
 
-class Cancelled(Exception):
+class Cancelled(BaseException):  # like KeyboardInterrupt: past every `except Exception` (model code too)
     """SIGTERM: the platform cancels the job."""
 
 
