@@ -202,6 +202,8 @@ def test_which_build_scores(built) -> None:
         platform.batch_build("other", "")
     platform.store.put_deployment(MODEL, "default", "served-build", DeploymentState.SERVING)
     assert platform.batch_build(MODEL, "") == "served-build"  # the build serving in 'default' comes first
+    platform.store.put_deployment(MODEL, "default", "served-build", DeploymentState.STOPPED)  # for the next tests
+    assert platform.batch_build(MODEL, "") == build_id
 
 
 def test_a_model_that_does_not_load_fails_the_job_naming_the_build(built) -> None:
@@ -217,6 +219,7 @@ def test_a_model_that_does_not_load_fails_the_job_naming_the_build(built) -> Non
     assert done.state is BatchJobState.FAILED
     assert done.error.startswith(f"the model of build {broken} failed to load: UnpicklingError")
     assert outputs(platform, "l") == []
+    platform.store.set_build(broken, state="FAILED")  # the next tests score with the good build again
 
 
 def test_a_runner_with_threads_spawns_workers_that_load_the_model_themselves(built) -> None:
