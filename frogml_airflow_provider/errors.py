@@ -16,12 +16,15 @@ returns when one ends a command.
 Defined beside the local platform, on the same base (``PlatformError``):
 ``platform.local.paths.UnsafePathError`` (an identifier would place files outside the state
 folder), ``platform.local.store.StateMissingError`` and
-``platform.local.store.RegistryUnreadableError`` (the state folder gone, or its registry broken).
+``platform.local.store.RegistryUnreadableError`` (the state folder gone, or its registry broken),
+``platform.local.batch_files.BatchFileError`` (a batch input unreadable, an output unwritable).
 
 Never reach a user as exceptions (control flow inside one component, turned into its output):
 ``platform.local.build_runner.BuildError`` (ends a local build: its log and error carry the
 message), ``platform.local.server.BadRequest`` (an HTTP error answer of the model server),
-``notifications._transport.OutOfTime`` (a delivery's deadline, reported as its outcome).
+``notifications._transport.OutOfTime`` (a delivery's deadline, reported as its outcome),
+``platform.local.batch_runner.JobFailed`` and ``platform.local.batch_runner.Cancelled`` (end a
+local batch job: its state and error carry the message).
 
     FrogMLProviderError
     ├── AutomationSpecError (also ValueError)  an automation definition that is not valid
@@ -32,7 +35,6 @@ message), ``platform.local.server.BadRequest`` (an HTTP error answer of the mode
     ├── PullError                              a native automation that cannot become a file
     ├── UpgradeError (also ValueError)         a Qwak-era file upgrade cannot rewrite safely
     ├── OperatorArgumentError (also ValueError) an operator built with arguments that contradict
-    ├── NotSupportedError (also NotImplementedError)
     ├── ManagementError                        a ``frogml-airflow`` command on JFrog ML failed
     ├── LedgerError                            the hand-over ledger cannot be read
     ├── HandoverError                          a hand-over that cannot be done (nothing changed)
@@ -46,6 +48,7 @@ message), ``platform.local.server.BadRequest`` (an HTTP error answer of the mode
         ├── AutomationLookupError              no automation, or several, of a name on JFrog ML
         ├── FrogMLBuildFailed                  a build ended FAILED, CANCELLED or TIMED_OUT
         ├── FrogMLDeployFailed                 a deployment did not come to serve
+        ├── FrogMLBatchFailed                  a batch job ended FAILED, CANCELLED or TIMED_OUT
         └── JFrogMLCallError                   a JFrog ML RPC failed (``rpc``, ``code``)
             ├── JFrogMLAuthError               UNAUTHENTICATED, PERMISSION_DENIED
             ├── JFrogMLNotFoundError           NOT_FOUND
@@ -181,10 +184,6 @@ class OperatorArgumentError(FrogMLProviderError, ValueError):
     """An operator was given arguments that cannot go together; raised when the DAG is built."""
 
 
-class NotSupportedError(FrogMLProviderError, NotImplementedError):
-    """Something the automation asks for that the provider does not run yet."""
-
-
 class ManagementError(FrogMLProviderError):
     """A ``frogml-airflow`` command on JFrog ML failed (a registration stopped, a name unknown)."""
 
@@ -253,6 +252,10 @@ class FrogMLBuildFailed(PlatformError):
 
 class FrogMLDeployFailed(PlatformError):
     """The deployment did not come to serve."""
+
+
+class FrogMLBatchFailed(PlatformError):
+    """The batch job ended FAILED, CANCELLED or TIMED_OUT; the message names the file at fault."""
 
 
 class JFrogMLCallError(PlatformError):

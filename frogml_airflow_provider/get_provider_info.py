@@ -47,6 +47,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "frogml_airflow_provider.triggers.build",
                     "frogml_airflow_provider.triggers.deployment",
+                    "frogml_airflow_provider.triggers.batch",
                 ],
             }
         ],
@@ -69,6 +70,7 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             "frogml_airflow_provider.operators.links.FrogMLBuildLink",
             "frogml_airflow_provider.operators.links.FrogMLModelLink",
+            "frogml_airflow_provider.operators.links.FrogMLBatchJobLink",
         ],
         "notifications": [
             "frogml_airflow_provider.notifications.slack.FrogMLSlackNotifier",
@@ -143,6 +145,14 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "float",
                         "example": "30",
                         "default": "60",
+                    },
+                    "batch_timeout": {
+                        "description": "Seconds a batch job may run when its execution specification sets no "
+                        "job_timeout (0); then it is cancelled and the task fails.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "3600",
+                        "default": "21600",
                     },
                     "local_state_dir": {
                         "description": "Where the local embedded platform keeps builds, deployments and "

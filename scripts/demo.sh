@@ -23,6 +23,8 @@ frogml-airflow validate "$AIRFLOW__CORE__DAGS_FOLDER/automations"
 airflow db migrate >/dev/null
 
 # The example automation retrain_iris_classifier builds dags_examples/sample_model from git.
+# nightly_batch then scores dags_examples/batch_input/iris with it, into the local bucket
+# iris-scores ($AIRFLOW_HOME/frogml-local/buckets/iris-scores/nightly/<date>/); the walkthrough runs both.
 SAMPLE="$AIRFLOW_HOME/sample-model.git"
 if [ ! -d "$SAMPLE" ]; then
   work=$(mktemp -d)

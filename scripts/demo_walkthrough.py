@@ -1,5 +1,6 @@
-"""The demo's guided run, once Airflow answers: train and deploy the sample model, call it, then
-make its error rate cross the threshold so that a metric-triggered retrain starts.
+"""The demo's guided run, once Airflow answers: train and deploy the sample model, call it, score
+the shipped flowers with a batch job (nightly_batch), then make its error rate cross the threshold
+so that a metric-triggered retrain starts.
 
     python scripts/demo_walkthrough.py http://127.0.0.1:8080 PASSWORD STATE_DIR
 """
@@ -10,6 +11,7 @@ import json
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from frogml_airflow_provider.demo.traffic import IRIS_ROW, send_traffic
@@ -25,32 +27,49 @@ def main(url: str, password: str, state_dir: str) -> int:
             return json.loads(response.read() or b"null")
 
     token = call("POST", "/auth/token", {"username": "admin", "password": password})["access_token"]
-    say("1/3 triggering retrain_iris_classifier: build from git, gate on f1_score, deploy")
-    for _ in range(60):  # the DAG may still be on its way from the dag-processor
-        try:
-            run = call("POST", "/api/v2/dags/retrain_iris_classifier/dagRuns", {"logical_date": None}, token)
-            break
-        except OSError:
-            time.sleep(5)
-    else:
+
+    def run_dag(dag_id: str) -> str:
+        """Trigger ``dag_id`` and wait for the run's end: its state, or "missing"."""
+        for _ in range(60):  # the DAG may still be on its way from the dag-processor
+            try:
+                run = call("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None}, token)
+                break
+            except OSError:
+                time.sleep(5)
+        else:
+            return "missing"
+        run_path = f"/api/v2/dags/{dag_id}/dagRuns/{urllib.request.quote(run['dag_run_id'])}"
+        state = "queued"
+        for _ in range(120):
+            state = call("GET", run_path, token=token)["state"]
+            if state in ("success", "failed"):
+                break
+            time.sleep(3)
+        return str(state)
+
+    say("1/4 triggering retrain_iris_classifier: build from git, gate on f1_score, deploy")
+    state = run_dag("retrain_iris_classifier")
+    if state == "missing":
         say("the DAG did not appear; trigger it in the UI")
         return 1
-    run_path = f"/api/v2/dags/retrain_iris_classifier/dagRuns/{urllib.request.quote(run['dag_run_id'])}"
-    state = "queued"
-    for _ in range(120):
-        state = call("GET", run_path, token=token)["state"]
-        if state in ("success", "failed"):
-            break
-        time.sleep(3)
     deployment = LocalPlatform(state_dir).get_deployment("iris-classifier", "default")
     if state != "success" or deployment is None:
         say(f"the run ended {state}; see its logs in the UI")
         return 1
-    say(f"2/3 the model serves: curl -X POST {deployment.endpoint} -d '{json.dumps([IRIS_ROW])}'")
+    say(f"2/4 the model serves: curl -X POST {deployment.endpoint} -d '{json.dumps([IRIS_ROW])}'")
+    say("3/4 triggering nightly_batch: the deployed model scores dags_examples/batch_input/iris, file by file")
+    batch = run_dag("nightly_batch")
+    days = sorted((Path(state_dir) / "buckets" / "iris-scores" / "nightly").glob("*"))  # one folder per run date
+    scores = sorted(days[-1].glob("*.csv")) if days else []
+    if batch == "success" and scores:
+        rows = sum(len(path.read_text().splitlines()) - 1 for path in scores)
+        say(f"    {len(scores)} file(s), {rows} scored rows in {scores[0].parent} (see {url}/frogml/batch)")
+    else:
+        say(f"    nightly_batch ended {batch}; see its log in the UI")
     call("PATCH", "/api/v2/dags/retrain_iris_on_errors", {"is_paused": False}, token)
     statuses = send_traffic(deployment.endpoint, IRIS_ROW, requests=20, bad=0.6, rate=10)
     say(
-        f"3/3 sent 20 predictions, {statuses[400]} of them failing; retrain_iris_on_errors was unpaused and "
+        f"4/4 sent 20 predictions, {statuses[400]} of them failing; retrain_iris_on_errors was unpaused and "
         "evaluates the error rate every minute: within a minute it starts one retrain (and no second one "
         f"while the rate stays high). Watch {url}/dags/retrain_iris_on_errors and {url}/frogml/models/iris-classifier"
     )

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     # form (native.py out, wire.py + from_native.py back) and the automation files written of it.
     ("dags.shim", "dags.locate", "dags.loading", "dags.ledger", "dags.plan", "dags.catalog"),
     ("export.native", "export.wire", "export.from_native", "export.files", "export.pull"),
-    ("platform.base",),  # the platform interface (pure)
+    ("platform.base", "platform.batch_folders"),  # the platform interface; batch folders and templates (pure)
     ("platform.local", "platform.jfrog"),  # the platforms; platform.jfrog.session is the JFrog ML client
     ("platform.registry",),  # a locator -> one of the platforms
     ("hooks",),

@@ -26,6 +26,7 @@ PURE = [
     "frogml_airflow_provider.export.wire",
     "frogml_airflow_provider.export.from_native",
     "frogml_airflow_provider.export.pull",
+    "frogml_airflow_provider.platform.batch_folders",
 ]
 SCRIPT = """
 import importlib, json, sys

@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from frogml_airflow_provider.console import pages
+from frogml_airflow_provider.console import batch, pages
 from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from frogml_airflow_provider.platform.local.store import RegistryUnreadableError
@@ -76,5 +76,16 @@ def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) 
     @app.get("/models/{model_id}", response_class=HTMLResponse)
     def model(model_id: str) -> str:
         return pages.model_page(factory(), model_id, prefix)  # type: ignore[operator]
+
+    @app.get("/batch", response_class=HTMLResponse)
+    def batch_jobs() -> str:
+        return batch.batch_jobs_page(factory(), prefix)  # type: ignore[operator]
+
+    @app.get("/batch/{job_id}", response_class=HTMLResponse)
+    def batch_job(job_id: str) -> str:
+        try:
+            return batch.batch_job_page(factory(), job_id, prefix)  # type: ignore[operator]
+        except PlatformError as error:
+            raise HTTPException(404, str(error)) from None
 
     return app

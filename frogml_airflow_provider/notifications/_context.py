@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from frogml_airflow_provider.tasks import BUILD, BUILD_ID
+from frogml_airflow_provider.tasks import BUILD, BUILD_ID, RUN_BATCH
 
 SUCCESSFUL = "SUCCESSFUL"
 FAILED = "FAILED"
@@ -42,7 +42,10 @@ def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> R
     ti = context.get("ti") or context.get("task_instance")
     if ti is not None:
         try:
-            build_id = ti.xcom_pull(task_ids=BUILD, key=BUILD_ID) or ""
+            # The build this run built, or the one its batch job ran on.
+            build_id = (
+                ti.xcom_pull(task_ids=BUILD, key=BUILD_ID) or ti.xcom_pull(task_ids=RUN_BATCH, key=BUILD_ID) or ""
+            )
         except Exception:  # noqa: BLE001 - a missing XCom must not stop the notification
             build_id = ""
     dag = context.get("dag")

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from airflow.sdk import BaseOperatorLink
 from airflow.sdk.execution_time.xcom import XCom
 
-from frogml_airflow_provider.tasks import BUILD_ID
+from frogml_airflow_provider.tasks import BATCH_JOB_ID, BUILD_ID
 
 
 def _jfrog_ui(operator: Any) -> str | None:
@@ -47,3 +47,18 @@ class FrogMLModelLink(BaseOperatorLink):
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
         ui = _jfrog_ui(operator)
         return f"{ui or '/frogml'}/models/{quote(str(operator.model_id))}"
+
+
+class FrogMLBatchJobLink(BaseOperatorLink):
+    """The batch job this task started: its state, files and rows (on JFrog ML: the model's page)."""
+
+    name = "JFrog ML batch job"
+
+    def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        job_id = XCom.get_value(ti_key=ti_key, key=BATCH_JOB_ID)
+        if not job_id:
+            return ""
+        ui = _jfrog_ui(operator)
+        if ui:
+            return f"{ui}/models/{quote(str(operator.model_id))}"
+        return f"/frogml/batch/{quote(str(job_id))}"

@@ -86,6 +86,66 @@ class Deployment:
         }
 
 
+class BatchJobState(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCESSFUL = "SUCCESSFUL"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (BatchJobState.QUEUED, BatchJobState.RUNNING)
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One batch execution: a model's predictions over every input file of a folder."""
+
+    job_id: str
+    model_id: str
+    build_id: str
+    state: BatchJobState
+    run_key: str = ""
+    files_total: int = 0
+    files_done: int = 0
+    rows_done: int = 0
+    source: str = ""  # where it reads (a folder, or bucket/folder on JFrog ML)
+    destination: str = ""
+    error: str = ""
+    log_tail: str = ""
+    started_at: float = 0.0  # epoch seconds
+
+    def to_event(self) -> dict[str, Any]:
+        """What a trigger sends back to the operator (JSON-able)."""
+        return {
+            "job_id": self.job_id,
+            "model_id": self.model_id,
+            "build_id": self.build_id,
+            "state": self.state.value,
+            "files_total": self.files_total,
+            "files_done": self.files_done,
+            "rows_done": self.rows_done,
+            "source": self.source,
+            "destination": self.destination,
+            "error": self.error,
+            "log_tail": self.log_tail,
+        }
+
+
+@dataclass(frozen=True)
+class BatchJobRequest:
+    """A batch execution to start; the folders' ``{strftime}`` templates are already rendered."""
+
+    model_id: str
+    build_id: str  # "" = the platform picks (the deployed build, ...)
+    data_spec: Mapping[str, Any]  # a BatchJobDataSpecifications as plain data (plan.to_plain)
+    execution_spec: Mapping[str, Any]  # a BatchJobExecutionSpecifications as plain data
+    run_key: str  # one job per key: retries and reruns of a DAG run re-attach to it
+    not_before: float = 0.0  # epoch seconds: a job of this run did not start earlier (the run's start)
+
+
 @dataclass(frozen=True)
 class BuildRequest:
     model_id: str
@@ -185,3 +245,13 @@ class Platform(Protocol):
         """Run one read-only analytics query; past ``timeout`` seconds (``None``: the platform's
         default) it is stopped and ``QueryTimeout`` raised."""
         ...
+
+    def submit_batch_job(self, request: BatchJobRequest) -> BatchJob: ...
+
+    def find_batch_job(self, request: BatchJobRequest) -> BatchJob | None:
+        """The newest job this request's run started (a retry re-attaches to it), or None."""
+        ...
+
+    def get_batch_job(self, job_id: str, *, log_tail: bool = True) -> BatchJob: ...
+
+    def cancel_batch_job(self, job_id: str, *, timed_out: bool = False) -> BatchJob: ...

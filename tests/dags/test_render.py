@@ -53,7 +53,7 @@ def test_examples_load_without_import_errors(bag: DagBag) -> None:
         "retrain_my_model",
         "notify_on_retrain",
         "retrain_on_error_rate",
-        "score_customers_batch",
+        "nightly_batch",
         "retrain_iris_classifier",
         "retrain_iris_on_errors",
     }
@@ -86,10 +86,11 @@ def test_interval_metric_and_manual_schedules(bag: DagBag) -> None:
     assert timetable(drift)["expression"] == "0 * * * *"
     assert drift.get_task("evaluate_trigger_metric").downstream_task_ids == {"build"}
     assert drift.get_task("check_build_metric").variation == "default"
-    batch = bag.dags["score_customers_batch"]
-    assert batch.schedule is None
+    batch = bag.dags["nightly_batch"]
+    assert timetable(batch)["expression"] == "0 2 * * *"
     assert batch.task_ids == ["run_batch"]
-    assert batch.is_paused_upon_creation is True
+    assert batch.is_paused_upon_creation is False
+    assert batch.get_task("run_batch").data_specifications["destination_folder"] == "nightly/{%Y-%m-%d}"
 
 
 def callbacks(task: object, kind: str) -> list[object]:

@@ -60,6 +60,32 @@ class TinyModel(FrogMlModel):
         return pd.DataFrame({"y": df["x"] * self.factor})
 '''
 
+BATCH_MODEL = '''
+import os
+import time
+
+import frogml
+import pandas as pd
+from frogml import FrogMlModel
+
+
+class BatchModel(FrogMlModel):
+    """y = 2x; refuses a negative x; sleeps LOAD_SECONDS, PREDICT_SECONDS; tags rows with SCORED_BY (params)."""
+
+    def build(self):
+        frogml.log_metric({"f1_score": 0.9})
+
+    def initialize_model(self):
+        time.sleep(float(os.environ.get("LOAD_SECONDS", "0")))
+
+    @frogml.api()
+    def predict(self, df: pd.DataFrame) -> pd.DataFrame:
+        time.sleep(float(os.environ.get("PREDICT_SECONDS", "0")))
+        if (df["x"] < 0).any():
+            raise ValueError("x must be >= 0")
+        return pd.DataFrame({"x": df["x"], "y": df["x"] * 2.0, "scored_by": os.environ.get("SCORED_BY", "")})
+'''
+
 
 def git(repo: Path, *args: str) -> None:
     subprocess.run(

@@ -64,6 +64,10 @@ _MODULES = {
     "automation_service": "frogml._proto.qwak.automation.v1.automation_management_service_pb2",
     "automation_grpc": "frogml._proto.qwak.automation.v1.automation_management_service_pb2_grpc",
     "automation_execution": "frogml._proto.qwak.automation.v1.automation_execution_pb2",
+    "batch_service": "frogml._proto.qwak.batch_job.v1.batch_job_service_pb2",
+    "batch_grpc": "frogml._proto.qwak.batch_job.v1.batch_job_service_pb2_grpc",
+    # The SDK's own BatchExecution, whose to_proto makes the request a batch automation sends.
+    "batch_action": "frogml.core.automations.batch_execution_action",
     # The CLI's own build configuration and RemoteBuildSpec mapping, so a build request carries
     # exactly what ``frogml models build`` sends.
     "build_config": "frogml.core.inner.build_config.build_config_v1",

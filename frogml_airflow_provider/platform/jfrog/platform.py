@@ -40,6 +40,7 @@ from frogml_airflow_provider.platform.jfrog._mapping import (
     run_tag,
     shown_uri,
 )
+from frogml_airflow_provider.platform.jfrog.batch import JFrogMLBatchJobs
 from frogml_airflow_provider.platform.jfrog.session import RPC_TIMEOUT, TRIES, Session, open_session
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 LOG_TAIL_LINES = 40
 
 
-class JFrogMLPlatform:
+class JFrogMLPlatform(JFrogMLBatchJobs):  # batch jobs: platform/jfrog/batch.py
     """Builds, deployments and analytics queries of one JFrog ML account (an Airflow connection).
 
     :param conn_id: the ``frogml`` connection: host = JFrog URL, password = access token.

@@ -150,6 +150,7 @@ class Session:
         self._base_images: dict[bool, str] = {}
         self._analytics: Any = None
         self._automations: AutomationsService | None = None
+        self._batch_jobs: Any = None
 
     @property
     def where(self) -> str:
@@ -164,6 +165,14 @@ class Session:
 
             self._automations = AutomationsService(self)
         return self._automations
+
+    @property
+    def batch_jobs(self) -> Any:
+        """The BatchJobManagementService stub: start, watch, list and cancel batch jobs."""
+        if self._batch_jobs is None:
+            channel = self.channel(self.credentials.grpc_address, self.credentials.tls)
+            self._batch_jobs = self.sdk.batch_grpc.BatchJobManagementServiceStub(channel)
+        return self._batch_jobs
 
     def scrub(self, text: str) -> str:
         """``text`` with the token and every value of ``secrets`` replaced by ``<hidden>``."""

@@ -24,6 +24,7 @@ from frogml_airflow_provider.platform.base import (
     QueryResult,
 )
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
+from frogml_airflow_provider.platform.local.batch import LocalBatchJobs
 from frogml_airflow_provider.platform.local.build_runner import TOKEN_ENV
 from frogml_airflow_provider.platform.local.paths import StateDir
 from frogml_airflow_provider.platform.local.processes import process_alive, runs, spawn, terminate
@@ -37,7 +38,7 @@ DIED = "the build process exited without a result"
 _UP = (DeploymentState.DEPLOYING, DeploymentState.SERVING)
 
 
-class LocalPlatform:
+class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
     """Reads (``get_*``, ``builds``, ``deployments``, ``decisions``) change nothing: a build or
     server that died is reported as such, and recorded only by a call that acts (cancel, deploy)."""
 
@@ -200,6 +201,9 @@ class LocalPlatform:
         for row in self.store.builds():
             if not BuildState(row["state"]).terminal:
                 self.cancel_build(row["build_id"])
+        for job in self.batch_jobs():
+            if not job.state.terminal:
+                self.cancel_batch_job(job.job_id)
 
     def record_decision(self, kind: str, model_id: str, subject: str, detail: dict[str, Any]) -> None:
         """``kind`` "gate" (subject: the build) or "trigger" (subject: the DAG)."""
