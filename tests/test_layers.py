@@ -179,3 +179,20 @@ def test_the_graph_is_read() -> None:
     assert f"{ROOT}.platform.local.platform" in GRAPH[f"{ROOT}.platform.registry"]  # inside a function
     assert f"{ROOT}.platform.jfrog.automations" in GRAPH[f"{ROOT}.platform.jfrog.session"]
     assert layer(f"{ROOT}.dags.render") > layer(f"{ROOT}.operators.build") > layer(f"{ROOT}.platform.base")
+
+
+def test_no_test_module_imports_another_or_a_conftest() -> None:
+    """Tests share helpers through tests/support (or a helper module beside them), never by
+    importing a test module or a conftest: pytest may import those under another name, twice."""
+    tests = Path(__file__).parent
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                leaf = name.rsplit(".", 1)[-1]
+                if name.startswith("tests.") and (leaf == "conftest" or leaf.startswith("test_")):
+                    found.append(f"{path.relative_to(tests.parent)} imports {name}")
+    assert found == []

@@ -14,8 +14,8 @@ from airflow.sdk.exceptions import TaskDeferred
 from frogml_airflow_provider.operators.batch import FrogMLBatchOperator
 from frogml_airflow_provider.platform.base import BatchJobRequest, BatchJobState, PlatformError
 from frogml_airflow_provider.platform.jfrog.batch import batch_state, same_place
-from tests.platform.jfrog.conftest import MODEL, connection
 from tests.support import TaskInstanceXCom
+from tests.support.jfrog import MODEL, connection
 
 pytestmark = pytest.mark.sdk
 
