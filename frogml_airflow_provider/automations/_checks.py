@@ -213,7 +213,7 @@ class Checker:
             self.add(name, value, "is not a finite number", f"give {kind_name}, e.g. 2")
         elif number < minimum or (above and number == minimum) or (top is not None and number > top):
             low = f"above {minimum:g}" if above else f"at least {minimum:g}"
-            bound = f"{low} and at most {top:g}" if top is not None else low
+            bound = f"{low} and at most {top:.0f}" if top is not None else low
             self.add(name, value, "is out of range", f"give {kind_name} {bound}")
 
     def flag(self, name: str, value: Any) -> None:
@@ -224,7 +224,9 @@ class Checker:
         if not self.text(name, value):
             return
         problem = memory_problem(value)
-        if problem:
+        if problem and problem.startswith("is more than"):
+            self.add(name, value, problem, f"give at most {MAX_MEMORY_GIB}Gi")
+        elif problem:
             self.add(
                 name, value, problem, "write '<whole number><unit>' with unit Gi, GiB, Mi or MiB, e.g. '2Gi' or '512Mi'"
             )
