@@ -122,16 +122,16 @@ class Checker:
 
     # -- nested objects -------------------------------------------------------------------
     def child(self, name: str, value: Any, kinds: tuple[type, ...], *, required: bool = True) -> None:
+        if isinstance(value, kinds) and value is not None:
+            check: Callable[[Checker], None] = getattr(value, "_check")  # noqa: B009 - spec models only
+            check(self.sub(name))
+            return
         allowed = " or ".join(f"{k.__name__}(...)" for k in kinds)
-        if value is None or (value == "" and not isinstance(value, kinds)):
+        if value is None or value == "":
             if required:
                 self.add(name, value, "is required", f"give {allowed}")
             return
-        if not isinstance(value, kinds):
-            self.add(name, value, f"is of type {type(value).__name__}", f"give {allowed}")
-            return
-        check: Callable[[Checker], None] = getattr(value, "_check")  # noqa: B009 - spec models only
-        check(self.sub(name))
+        self.add(name, value, f"is of type {type(value).__name__}", f"give {allowed}")
 
     # -- scalars --------------------------------------------------------------------------
     def text(

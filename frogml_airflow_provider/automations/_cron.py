@@ -41,7 +41,9 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("month", 1, 12, {m: i + 1 for i, m in enumerate(_MONTHS)}),
     ("day of week", 0, 7, {d: i for i, d in enumerate(_DAYS)}),
 )
-_PLAIN = re.compile(r"^[0-9A-Za-z*,/-]+$")  # no L, ?, #, W needed: decided here, no croniter
+# Decided here, without croniter: digits, *, ranges, steps, lists, and names without L or W (JUL,
+# WED, APRIL... go to croniter, as does anything with L, W, # or ?).
+_PLAIN = re.compile(r"[0-9*,/\- A-KM-VX-Za-km-vx-z]+")
 _FIVE_FIELDS = "five fields: minute, hour, day of month, month, day of week"
 
 
@@ -63,8 +65,8 @@ def cron_problem(expression: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _verdict(text: str) -> str | None:
     parts = text.split()
-    plain = all(_PLAIN.match(part) and not _croniter_only(part) for part in parts)
-    if plain and not any(c.isalpha() for part in parts[:3] for c in part) and _field_problem(parts) is None:
+    plain = _PLAIN.fullmatch(text) and not any(c.isalpha() for part in parts[:3] for c in part)
+    if plain and _field_problem(parts) is None:
         return _never_fires(parts)  # numbers, names, *, ranges, steps: croniter accepts these alike
     return _croniter_problem(text, parts)
 

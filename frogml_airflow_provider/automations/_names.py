@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 TEXT_LIMIT = 1024  # any other short text: a secret's name, a branch, a tag, an instance type
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -42,7 +43,13 @@ class Rule:
     fix: str
     lower_case: bool = False
 
+    @property
+    def _valid(self) -> re.Pattern[str]:
+        return _whole(self.chars.pattern if self.chars is not None else ".")
+
     def problem(self, value: str) -> str | None:
+        if self._valid.fullmatch(value) if self.chars is not None else _is_plain_name(value):
+            return None  # the common case, in one call: every automation passes here at parse time
         control = unprintable(value)
         if control:
             return f"contains the control character {control}"
@@ -58,6 +65,16 @@ class Rule:
         if not (value[:1].isascii() and value[:1].isalnum()):
             return f"starts with {value[:1]!r}; {self.what} starts with a letter or digit"
         return None
+
+
+@lru_cache(maxsize=8)
+def _whole(char_class: str) -> re.Pattern[str]:
+    """Allowed characters only, the first an ASCII letter or digit."""
+    return re.compile(f"(?=[A-Za-z0-9]){char_class}+")
+
+
+def _is_plain_name(value: str) -> bool:
+    return value.isprintable() and "/" not in value and "\\" not in value and value.strip() not in {".", ".."}
 
 
 MODEL_ID = Rule(
