@@ -6,6 +6,8 @@
 2. One whole-process ``airflow dag-processor -n 1`` pass over ``--processor-size`` files (fresh migrated
    SQLite DB), DAGs serialized and import errors counted; an empty folder gives the fixed cost.
 3. One automation file of that pass is broken: it must be the one import error, under its own name.
+4. From 1., the number of automations at which one loader file would reach Airflow's default
+   ``[core] dagbag_import_timeout`` on this machine (a linear extrapolation, said as such).
 
 Every measurement is a fresh subprocess with PYTHONDONTWRITEBYTECODE=1: no import or .pyc cache carries over.
 """
@@ -32,6 +34,7 @@ from frogml_airflow_provider.dags.plan import DagPlan
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 MARK = "@@frogml-bench@@"
 RATIO_TARGET, LOADER_1000_S, PROCESSOR_S = 1.2, 4.0, 6.0
+IMPORT_TIMEOUT_S = 30.0  # Airflow's default [core] dagbag_import_timeout: one loader file's whole budget
 RULE = "-" * 110
 
 # The JFrog ML docs' reference example ("Define Automations"), one per file, varied by index.
@@ -232,10 +235,12 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def report_dagbag(sizes: list[int], repeat: int, work: Path) -> None:
+def report_dagbag(sizes: list[int], repeat: int, work: Path) -> list[tuple[int, float]]:
+    """Section 1; returns (N, loader ms) per size for the extrapolation."""
     print(f"\n1. In-process DagBag, median of {repeat} fresh processes (`import airflow` paid before the clock)")
     print(f"{'N':>6} {'loader ms':>10} {'ms/DAG':>7} {'hand-written ms':>16} {'ms/DAG':>7} {'ratio':>6}  targets")
     print(RULE)
+    measured: list[tuple[int, float]] = []
     for n in sizes:
         folders = make_folders(work / f"bag-{n}", n, broken=False)
         same = equivalent(folders, work / "home-equivalence") if n == min(sizes) else ""
@@ -244,6 +249,7 @@ def report_dagbag(sizes: list[int], repeat: int, work: Path) -> None:
             if (bag.dags, bag.tasks, bag.errors) != (n, 4 * n, 0):
                 print(f"  !! {label}: {bag.dags} DAGs, {bag.tasks} tasks, {bag.errors} errors (want {n}, {4 * n}, 0)")
         ratio = loader.ms / hand.ms
+        measured.append((n, loader.ms))
         targets = f"ratio <= {RATIO_TARGET}: {verdict(ratio <= RATIO_TARGET)}"
         if n == 1000:
             targets += f"; 1000 in one loader < {LOADER_1000_S:.0f} s: {verdict(loader.ms < LOADER_1000_S * 1000)}"
@@ -251,6 +257,23 @@ def report_dagbag(sizes: list[int], repeat: int, work: Path) -> None:
         print(f"{n:>6} {totals} {ratio:>6.2f}  {targets}")
         if same:
             print(f"{'':>6} hand-written DAGs serialize exactly as the loader's (file paths aside): {same}")
+    return measured
+
+
+def report_import_timeout(measured: list[tuple[int, float]]) -> None:
+    """Where one loader file meets the import timeout: a line through the smallest and largest size."""
+    (n1, ms1), (n2, ms2) = min(measured), max(measured)
+    per = (ms2 - ms1) / (n2 - n1) if n2 != n1 else ms2 / n2
+    fixed = max(ms2 - per * n2, 0.0)
+    reach = int((IMPORT_TIMEOUT_S * 1000 - fixed) / per)
+    print(f"\n4. One loader file against Airflow's default [core] dagbag_import_timeout ({IMPORT_TIMEOUT_S:.0f} s)")
+    print(f"   measured: {per:.2f} ms per automation + {fixed:.0f} ms fixed (DagBag, N={n1} and N={n2})")
+    print(
+        f"   extrapolated linearly (not run): one loader file reaches {IMPORT_TIMEOUT_S:.0f} s at about "
+        f"{reach:,} automations on this machine. The whole DagBag time is counted, part of it outside the "
+        "import timeout, so the true limit is somewhat higher; split automations across several loader "
+        "files (or raise the timeout) well before it."
+    )
 
 
 def report_processor(n: int, work: Path, *, handwritten: bool) -> None:
@@ -297,10 +320,11 @@ def main() -> None:
     print(f"Python {sys.version.split()[0]}, apache-airflow {version('apache-airflow')}, {cores} core(s)")
     work = Path(tempfile.mkdtemp(prefix="frogml-parse-bench-"))
     try:
-        if sizes:
-            report_dagbag(sizes, args.repeat, work)
+        measured = report_dagbag(sizes, args.repeat, work) if sizes else []
         if args.processor_size:
             report_processor(args.processor_size, work, handwritten=not args.skip_handwritten_processor)
+        if measured:
+            report_import_timeout(measured)
         if args.profile and sizes:
             print(f"\ncProfile of the loader DagBag at N={max(sizes)} (top 15 by cumulative time)")
             dagbag(work / f"bag-{max(sizes)}" / "loader", work / "home-profile", profile=True)

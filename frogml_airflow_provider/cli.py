@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -56,6 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate = commands.add_parser("validate", help="check automation files; exit 1 on any problem")
     validate.add_argument("path", type=Path)
     validate.add_argument("--json", action="store_true", help="machine-readable output")
+    validate.add_argument(
+        "--file-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long one file may take to import, as [frogml] automation_file_timeout in the loader "
+        f"(default: $AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT, else {_DEFAULT_FILE_TIMEOUT:g}; 0: no limit)",
+    )
     export = commands.add_parser(
         "export", help="write each automation as protobuf-JSON or as a frogml SDK file; exit 1 on any problem"
     )
@@ -84,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _upgrade(args.path, write=args.write)
     if args.command == "export":
         return _export(args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets)
-    return _validate(args.path, as_json=args.json)
+    return _validate(args.path, as_json=args.json, file_timeout=_file_timeout(args.file_timeout))
 
 
 _MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions", "status", "migrate", "pull")
@@ -224,14 +234,41 @@ def _ensure_ignored(ignore_file: Path, pattern: str) -> None:
         ignore_file.write_text("\n".join([*lines, pattern]) + "\n")
 
 
-def _validate(path: Path, *, as_json: bool) -> int:
+_DEFAULT_FILE_TIMEOUT = 5.0  # dags.budget.DEFAULT_FILE_TIMEOUT, without importing it for --help
+_TIMEOUT_VARIABLE = "AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT"
+
+
+def _file_timeout(given: float | None) -> float:
+    """The per-file budget: the option, else the loader's setting from the environment, else the default."""
+    if given is not None:
+        return given
+    try:
+        return float(os.environ.get(_TIMEOUT_VARIABLE, _DEFAULT_FILE_TIMEOUT))
+    except ValueError:
+        return _DEFAULT_FILE_TIMEOUT
+
+
+def printable(text: str) -> str:
+    """``text`` with control and invisible characters escaped (an ESC or CR in a name or message
+    must not move the cursor or recolour the terminal); line breaks kept."""
+    return "\n".join(
+        "".join(char if unicodedata.category(char) not in _UNPRINTABLE else repr(char)[1:-1] for char in line)
+        for line in text.split("\n")
+    )
+
+
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_TIMEOUT) -> int:
     from frogml_airflow_provider.dags.catalog import catalog
 
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)
         return 2
     with Progress("loading") as progress:
-        found = catalog(path, progress=progress)
+        found = catalog(path, progress=progress, file_timeout=file_timeout)
+    warnings = found.report.warnings
     if as_json:
         print(
             json.dumps(
@@ -247,17 +284,22 @@ def _validate(path: Path, *, as_json: bool) -> int:
                         for source, plan in found.plans
                     ],
                     "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in found.errors],
+                    "warnings": [{"file": w.file, "line": w.line, "message": w.message} for w in warnings],
                 },
                 indent=2,
             )
         )
     else:
         for source, plan in found.plans:
-            print(f"{tag('ok')} {source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}")
+            line = f"{source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}"
+            print(f"{tag('ok')} {printable(line)}")
         for error in found.errors:
-            print(f"{tag('error')} {error}")
+            print(f"{tag('error')} {printable(str(error))}")
+        for warning in warnings:
+            print(f"{tag('warning')} {printable(str(warning))}")
+        noted = f", {len(warnings)} warning(s)" if warnings else ""
         print(
-            f"{len(found.plans)} automation(s) valid, {len(found.errors)} error(s), "
+            f"{len(found.plans)} automation(s) valid, {len(found.errors)} error(s){noted}, "
             f"{len(found.report.files)} file(s) read"
         )
     return 1 if found.errors else 0

@@ -88,6 +88,16 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "0 * * * *",
                         "default": "*/15 * * * *",
                     },
+                    "automation_file_timeout": {
+                        "description": "Seconds one automation file may take to import. A file that takes "
+                        "longer is stopped and reported as an import error under its own path; the other "
+                        "files still load. All files share the loader DAG file's [core] "
+                        "dagbag_import_timeout, so keep this well below it. 0 disables the per-file limit.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "10",
+                        "default": "5",
+                    },
                     "metric_trigger_cooldown": {
                         "description": "Seconds after a metric-based retrain during which the metric staying "
                         "past its threshold starts no new retrain (it must recover first, or wait this long).",

@@ -75,3 +75,73 @@ def test_validate_json_and_success_exit_code(tmp_path: Path) -> None:
         {"name": "ok", "dag_id": "ok", "file": "good.py", "schedule": "Weekly (@weekly, UTC)"}
     ]
     assert run("validate", str(tmp_path / "missing")).returncode == 2
+
+
+def test_validate_stops_a_stuck_file_names_it_and_fails(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "good.py").write_text(GOOD)
+    (folder / "slow.py").write_text("import time\n\ntime.sleep(600)\n")
+    done = run("validate", str(folder), "--file-timeout", "1")
+    assert done.returncode == 1
+    assert "slow.py:3: the file took longer than 1 s to import and was stopped" in done.stdout
+    assert "ok     good.py: ok -> DAG ok" in done.stdout
+
+
+def test_validate_takes_the_budget_from_the_loaders_setting(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "slow.py").write_text("import time\ntime.sleep(600)\n")
+    env = {**os.environ, "AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT": "0.5"}
+    exe = Path(sys.executable).with_name("frogml-airflow")
+    done = subprocess.run([str(exe), "validate", str(folder)], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 1 and "longer than 0.5 s" in done.stdout
+
+
+def test_validate_escapes_control_characters(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "loud.py").write_text("raise RuntimeError('\\x1b[2J\\x1b[31mall clear\\rok')\n")
+    (folder / "named.py").write_text(GOOD.replace('name="ok"', 'name="evil\\x1b[2J\\r"'))
+    done = run("validate", str(folder))
+    assert done.returncode == 1
+    assert "\x1b" not in done.stdout and "\r" not in done.stdout
+    assert "RuntimeError: \\x1b[2J\\x1b[31mall clear\\rok" in done.stdout
+    assert "contains the control character \\x1b" in done.stdout
+
+
+def test_validate_warns_about_a_file_that_defines_no_automation(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "good.py").write_text(GOOD)
+    (folder / "snippet.py").write_text(
+        "from frogml.core.automations import BuildSpecifications\n"
+        "BuildSpecifications(git_uri='https://github.com/org/repo.git')\n"
+    )
+    (folder / "unassigned.py").write_text(GOOD.replace("a = Automation(", "Automation("))
+    (folder / "helpers.py").write_text("def make():\n    return 1\n")
+    done = run("validate", str(folder))
+    assert done.returncode == 0, done.stdout  # a warning, not an error
+    assert "warning snippet.py: defines no automation" in done.stdout
+    assert "warning unassigned.py:3: builds an Automation(...) but does not assign it to a name" in done.stdout
+    assert "helpers.py" not in done.stdout
+    assert "1 automation(s) valid, 0 error(s), 2 warning(s), 4 file(s) read" in done.stdout
+    report = json.loads(run("validate", str(folder), "--json").stdout)
+    assert [w["file"] for w in report["warnings"]] == ["snippet.py", "unassigned.py"]
+
+
+def test_validate_names_placeholders_left_from_the_docs(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "spec.py").write_text(GOOD.replace('BuildSpecifications(git_uri="/repo")', "BuildSpecifications(...)"))
+    (folder / "action.py").write_text(
+        "from frogml.core.automations import *\n"
+        'a = Automation(name="act", model_id="m", trigger=ScheduledTrigger(interval="Weekly"),\n'
+        "    action=FrogmlBuildDeploy(...))\n"
+    )
+    out = run("validate", str(folder)).stdout
+    assert "action.build_spec.parameters = ...: is '...', a placeholder copied from the docs" in out
+    assert "action.py:3: automation 'act': TypeError" in out
+    assert "FrogmlBuildDeploy(...) still holds the placeholder '...' copied from the docs" in out

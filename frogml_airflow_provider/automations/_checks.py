@@ -6,19 +6,50 @@ so that one pass reports everything that is wrong.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any, cast
 
 from frogml_airflow_provider.automations._cron import cron_problem
+from frogml_airflow_provider.automations._names import TEXT_LIMIT, Rule, relative_path_problem, too_long
 from frogml_airflow_provider.errors import Problem
 
 MEMORY_UNITS = ("Gi", "GiB", "Mi", "MiB")
+MAX_MEMORY_GIB = 4096  # 4 TiB: three times the largest JFrog ML instance (1360 GiB, NVIDIA_A100_80GB_8_96_1360)
+MAX_CPUS = 1024  # the largest instance has 96
+MAX_WHOLE = 2**31 - 1  # whole numbers travel as int32 on the wire
 _MEMORY = re.compile(r"^(\d+)\s*([a-zA-Z]*)$")
 _ENV_VAR = re.compile(r"^[^=\s]+=.*$", re.DOTALL)
 _NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
 _SQL_START = re.compile(r"^\s*\(?\s*(select|with)\b", re.IGNORECASE)
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*)://([^/@\s]+)@", re.IGNORECASE)
+
+
+URL_LIMIT = 4096
+VALUE_LIMIT = 16_384  # one header value, parameter, env var or tag: a long token fits
+ITEMS_LIMIT = 1000  # entries of one list or dict
+SQL_LIMIT = 100_000  # a SQL query, a description
+_PLACEHOLDER_FIX = "write the real value (or the real arguments) in its place"
+
+
+class _Shown:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+_PLACEHOLDER = _Shown("...")
+
+
+class _Cut(_Shown):
+    """A value too long to show: its start and its length, never the whole of it."""
+
+    def __init__(self, value: Any) -> None:
+        text = repr(value)
+        super().__init__(f"{text[:40]}... ({len(value):,} long)" if len(text) > 60 else text)
 
 
 _THRESHOLD_FIX = "give a number as a string ('0.65') or a SQL query returning one value ('SELECT ...')"
@@ -44,11 +75,22 @@ def memory_problem(value: str) -> str | None:
     unit = match.group(2)
     if unit and unit.lower() not in {u.lower() for u in MEMORY_UNITS}:
         return f"has unknown unit {unit!r}"
+    digits = match.group(1).lstrip("0")
+    mebibytes = int(digits or "0") * (1024 if unit.lower().startswith("g") else 1)  # a bare number is MiB
+    if len(digits) > 12 or mebibytes > MAX_MEMORY_GIB * 1024:
+        return f"is more than the {MAX_MEMORY_GIB}Gi (4 TiB) any machine here has"
     return None
 
 
+_NOT_FINITE = re.compile(r"^\s*[-+]?(nan|inf|infinity)\s*$", re.IGNORECASE)
+
+
 def threshold_problem(value: str) -> str | None:
-    if _NUMBER.match(value) or _SQL_START.match(value):
+    if _NUMBER.match(value):
+        return None if math.isfinite(float(value)) else "is not a finite number (it overflows to infinity)"
+    if _NOT_FINITE.match(value):
+        return "is not a finite number"
+    if _SQL_START.match(value):
         return None
     return "is neither a number nor a SQL query"
 
@@ -74,24 +116,36 @@ class Checker:
         return Checker(self.path_of(name), self.problems)
 
     def add(self, name: str, value: Any, problem: str, fix: str, *, secret: bool = False) -> None:
+        if value is Ellipsis:  # whatever was expected here, '...' is the docs' placeholder
+            value, problem, fix = _PLACEHOLDER, "is '...', a placeholder copied from the docs", _PLACEHOLDER_FIX
         self.problems.append(Problem(self.path_of(name), value, problem, fix, secret))
 
     # -- nested objects -------------------------------------------------------------------
     def child(self, name: str, value: Any, kinds: tuple[type, ...], *, required: bool = True) -> None:
+        if isinstance(value, kinds) and value is not None:
+            check: Callable[[Checker], None] = getattr(value, "_check")  # noqa: B009 - spec models only
+            check(self.sub(name))
+            return
         allowed = " or ".join(f"{k.__name__}(...)" for k in kinds)
-        if value is None or (value == "" and not isinstance(value, kinds)):
+        if value is None or value == "":
             if required:
                 self.add(name, value, "is required", f"give {allowed}")
             return
-        if not isinstance(value, kinds):
-            self.add(name, value, f"is of type {type(value).__name__}", f"give {allowed}")
-            return
-        check: Callable[[Checker], None] = getattr(value, "_check")  # noqa: B009 - spec models only
-        check(self.sub(name))
+        self.add(name, value, f"is of type {type(value).__name__}", f"give {allowed}")
 
     # -- scalars --------------------------------------------------------------------------
-    def text(self, name: str, value: Any, *, required: bool = True, secret: bool = False, fix: str = "") -> bool:
-        """A string; when required, a non-blank one. True when the value is a usable string."""
+    def text(
+        self,
+        name: str,
+        value: Any,
+        *,
+        required: bool = True,
+        secret: bool = False,
+        fix: str = "",
+        limit: int = TEXT_LIMIT,
+    ) -> bool:
+        """A string of at most ``limit`` characters; when required, a non-blank one.
+        True when the value is a usable string."""
         if value is None:
             if required:
                 self.add(name, value, "is required", fix or "give a value", secret=secret)
@@ -104,7 +158,26 @@ class Checker:
         if required and not value.strip():
             self.add(name, value, "is empty", "give a value", secret=secret)
             return False
+        if len(value) > limit:
+            self.add(name, _Cut(value), *too_long(len(value), limit), secret=secret)
+            return False
         return bool(value.strip())
+
+    def repo_path(self, name: str, value: Any, *, required: bool = True) -> None:
+        """A path inside the model's repository: relative, never climbing out with '..'."""
+        if not self.text(name, value, required=required) or not isinstance(value, str):
+            return
+        problem = relative_path_problem(value)
+        if problem:
+            self.add(name, value, problem, "write it relative to the repository root, e.g. 'main'")
+
+    def identifier(self, name: str, value: Any, rule: Rule, *, required: bool = True) -> None:
+        """A name JFrog ML keeps as an identifier (``model_id``, ``variation_name``...): ``rule`` says which."""
+        if not self.text(name, value, required=required, fix=rule.fix, limit=rule.limit) or not isinstance(value, str):
+            return
+        problem = rule.problem(value)
+        if problem:
+            self.add(name, value, problem, rule.fix)
 
     def choice(
         self, name: str, value: Any, allowed: tuple[str, ...], *, required: bool = True, exact_case: bool = False
@@ -125,15 +198,22 @@ class Checker:
         above: bool = False,
         whole: bool = False,
         required: bool = True,
+        maximum: float | None = None,
     ) -> None:
         if value is None and not required:
             return
         kinds: tuple[type, ...] = (int,) if whole else (int, float)
         kind_name = "a whole number" if whole else "a number"
+        top = MAX_WHOLE if maximum is None and whole else maximum
         if isinstance(value, bool) or not isinstance(value, kinds):
             self.add(name, value, f"is not {kind_name}", f"give {kind_name}")
-        elif float(cast(float, value)) < minimum or (above and value == minimum):
-            bound = f"above {minimum:g}" if above else f"at least {minimum:g}"
+            return
+        number = cast("int | float", value)  # an int may be too large for float(): compare it as it is
+        if isinstance(number, float) and not math.isfinite(number):
+            self.add(name, value, "is not a finite number", f"give {kind_name}, e.g. 2")
+        elif number < minimum or (above and number == minimum) or (top is not None and number > top):
+            low = f"above {minimum:g}" if above else f"at least {minimum:g}"
+            bound = f"{low} and at most {top:.0f}" if top is not None else low
             self.add(name, value, "is out of range", f"give {kind_name} {bound}")
 
     def flag(self, name: str, value: Any) -> None:
@@ -144,7 +224,9 @@ class Checker:
         if not self.text(name, value):
             return
         problem = memory_problem(value)
-        if problem:
+        if problem and problem.startswith("is more than"):
+            self.add(name, value, problem, f"give at most {MAX_MEMORY_GIB}Gi")
+        elif problem:
             self.add(
                 name, value, problem, "write '<whole number><unit>' with unit Gi, GiB, Mi or MiB, e.g. '2Gi' or '512Mi'"
             )
@@ -157,17 +239,20 @@ class Checker:
             self.add(
                 name,
                 value,
-                f"is not a valid cron expression: it {problem}",
+                f"is not a valid cron expression: {problem}",
                 "write five fields in UTC, e.g. '0 0 * * 0' (Sundays at midnight)",
             )
 
     def threshold(self, name: str, value: Any) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            self.add(name, value, "is not a finite number", _THRESHOLD_FIX)
+            return
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             self.add(
                 name, value, "is a number, but thresholds are strings", f"write it in quotes: {name}={str(value)!r}"
             )
             return
-        if not self.text(name, value, fix=_THRESHOLD_FIX):
+        if not self.text(name, value, fix=_THRESHOLD_FIX, limit=SQL_LIMIT):
             return
         problem = threshold_problem(value)
         if problem:
@@ -181,9 +266,14 @@ class Checker:
         if not isinstance(value, (list, tuple)):
             self.add(name, value, f"is of type {type(value).__name__}, not a list", "write a list of strings")
             return
+        if len(value) > ITEMS_LIMIT:
+            self.add(name, _Cut(value), f"has {len(value)} items", f"give at most {ITEMS_LIMIT}")
+            return
         for i, item in enumerate(value):
             if not isinstance(item, str):
                 self.add(f"{name}[{i}]", item, "is not a string", "write it in quotes")
+            elif len(item) > VALUE_LIMIT:
+                self.add(f"{name}[{i}]", _Cut(item), *too_long(len(item), VALUE_LIMIT))
             elif env_vars and not _ENV_VAR.match(item):
                 self.add(f"{name}[{i}]", item, "is not KEY=VALUE", "write it as 'NAME=value', e.g. 'LOG_LEVEL=info'")
 
@@ -197,9 +287,17 @@ class Checker:
                 secret=secret_values,
             )
             return
+        if len(value) > ITEMS_LIMIT:
+            many = f"has {len(value)} entries"
+            self.add(name, _Cut(value), many, f"give at most {ITEMS_LIMIT}", secret=secret_values)
+            return
         for key, item in value.items():
             if not isinstance(key, str):
                 self.add(f"{name}[{key!r}]", key, "has a key that is not a string", "write the key in quotes")
+            elif len(key) > TEXT_LIMIT or (isinstance(item, str) and len(item) > VALUE_LIMIT):
+                where = f"{name}[{key[:40]!r}]"
+                size, limit = (len(key), TEXT_LIMIT) if len(key) > TEXT_LIMIT else (len(item), VALUE_LIMIT)
+                self.add(where, _Cut(item), *too_long(size, limit), secret=secret_values)
             elif not isinstance(item, str):
                 self.add(
                     f"{name}[{key!r}]",
@@ -210,13 +308,13 @@ class Checker:
                 )
 
     def url(self, name: str, value: Any, *, secret: bool = False) -> None:
-        if not self.text(name, value, secret=secret):
+        if not self.text(name, value, secret=secret, limit=URL_LIMIT):
             return
         if not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
             self.add(name, value, "is not an http(s) URL", "give a URL such as 'https://host/path'", secret=secret)
 
     def git_uri(self, name: str, value: Any) -> None:
-        if not self.text(name, value, fix=_GIT_URI_FIX):
+        if not self.text(name, value, fix=_GIT_URI_FIX, limit=URL_LIMIT):
             return
         shown = value
         if has_credentials(value):

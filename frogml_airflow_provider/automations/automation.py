@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from frogml_airflow_provider.automations._checks import Checker
+from frogml_airflow_provider.automations._checks import SQL_LIMIT, Checker
+from frogml_airflow_provider.automations._names import MODEL_ID, NAME
 from frogml_airflow_provider.automations.batch import BatchExecution
 from frogml_airflow_provider.automations.build_deploy import FrogmlBuildDeploy
 from frogml_airflow_provider.automations.common import Action, SpecModel
@@ -56,13 +57,14 @@ class Automation(SpecModel):
         super().__post_init__()
 
     def _check(self, checker: Checker) -> None:
-        checker.text("name", self.name)
-        checker.text("model_id", self.model_id)
+        checker.identifier("name", self.name, NAME)
+        checker.identifier("model_id", self.model_id, MODEL_ID)
         checker.flag("execute_immediately", self.execute_immediately)
         checker.child("trigger", self.trigger, trigger_kinds())
         checker.child("action", self.action, (FrogmlBuildDeploy, BatchExecution))
-        for name in ("id", "description", "environment", "jfrog_token_id", "platform_url"):
+        for name in ("id", "environment", "jfrog_token_id", "platform_url"):
             checker.text(name, getattr(self, name), required=False)
+        checker.text("description", self.description, required=False, limit=SQL_LIMIT)
         for name in ("is_enabled", "is_deleted", "is_sdk_v1"):
             checker.flag(name, getattr(self, name))
         checker.child("create_audit", self.create_audit, (AutomationAudit,))
@@ -73,7 +75,8 @@ class Automation(SpecModel):
         try:
             super().validate()
         except AutomationSpecError as error:
-            if isinstance(self.name, str) and self.name.strip():
+            named = isinstance(self.name, str) and self.name.strip() and len(self.name) <= NAME.limit
+            if named and NAME.problem(self.name) is None:
                 raise error.placed(automation=self.name) from None
             raise
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from frogml_airflow_provider.automations._checks import Checker
+from frogml_airflow_provider.automations._checks import MAX_CPUS, Checker
+from frogml_airflow_provider.automations._names import BUILD_ID
 from frogml_airflow_provider.automations.build_deploy import COMMON_GPU_TYPES
 from frogml_airflow_provider.automations.common import Action, SpecModel
 
@@ -59,7 +60,7 @@ class BatchJobExecutionSpecifications(SpecModel):
     def _check(self, checker: Checker) -> None:
         for name in ("job_timeout", "task_timeout", "executors", "gpu_amount"):
             checker.number(name, getattr(self, name), whole=True)
-        checker.number("cpu", self.cpu)
+        checker.number("cpu", self.cpu, maximum=MAX_CPUS)
         checker.memory("memory", self.memory)
         if isinstance(self.gpu_amount, int) and self.gpu_amount > 0:
             checker.choice("gpu_type", self.gpu_type, COMMON_GPU_TYPES, exact_case=True)
@@ -80,6 +81,6 @@ class BatchExecution(Action):
     execution_specifications: BatchJobExecutionSpecifications = field(default_factory=BatchJobExecutionSpecifications)
 
     def _check(self, checker: Checker) -> None:
-        checker.text("build_id", self.build_id, required=False)
+        checker.identifier("build_id", self.build_id, BUILD_ID, required=False)
         checker.child("data_specifications", self.data_specifications, (BatchJobDataSpecifications,))
         checker.child("execution_specifications", self.execution_specifications, (BatchJobExecutionSpecifications,))

@@ -6,7 +6,8 @@ from abc import ABC
 from dataclasses import dataclass, field
 from enum import Enum
 
-from frogml_airflow_provider.automations._checks import Checker
+from frogml_airflow_provider.automations._checks import MAX_CPUS, Checker
+from frogml_airflow_provider.automations._names import VARIATION
 from frogml_airflow_provider.automations.common import Action, SpecModel, ThresholdDirection, check_direction
 
 # Build GPUs and the legacy deployment size use automation.v1.GpuType; client-pod resources
@@ -85,7 +86,7 @@ class DeployedBuildMetric(DeploymentCondition):
     def _check(self, checker: Checker) -> None:
         checker.text("metric_name", self.metric_name)
         check_direction(checker, "direction", self.direction)
-        checker.text("variation", self.variation)
+        checker.identifier("variation", self.variation, VARIATION)
 
 
 @dataclass(repr=False)
@@ -108,7 +109,7 @@ class CpuResources(Resources):
     memory: str = field(default="2Gi")
 
     def _check(self, checker: Checker) -> None:
-        checker.number("cpu_fraction", self.cpu_fraction, above=True)
+        checker.number("cpu_fraction", self.cpu_fraction, above=True, maximum=MAX_CPUS)
         checker.memory("memory", self.memory)
 
 
@@ -170,10 +171,11 @@ class BuildSpecifications(SpecModel):
         checker.str_dict("parameters", self.parameters)
         checker.git_uri("git_uri", self.git_uri)
         checker.str_list("tags", self.tags)
-        for name in ("git_access_token_secret", "git_ssh_token_secret", "dependency_file_path"):
+        for name in ("git_access_token_secret", "git_ssh_token_secret"):
             checker.text(name, getattr(self, name), required=False)
+        checker.repo_path("dependency_file_path", self.dependency_file_path, required=False)
         checker.text("git_branch", self.git_branch)
-        checker.text("main_dir", self.main_dir)
+        checker.repo_path("main_dir", self.main_dir)
         for name in ("base_image", "assumed_iam_role", "service_account_key_secret_name"):
             checker.text(name, getattr(self, name), required=False)
         if isinstance(self.resources, GpuResources):
@@ -257,10 +259,10 @@ class DeploymentSpecifications(SpecModel):
         checker.number("http_request_timeout_ms", self.http_request_timeout_ms, minimum=1, whole=True)
         checker.number("max_batch_size", self.max_batch_size, minimum=1, whole=True)
         checker.flag("daemon_mode", self.daemon_mode)
-        checker.text("variation_name", self.variation_name)
+        checker.identifier("variation_name", self.variation_name, VARIATION)
         checker.text("custom_iam_role_arn", self.custom_iam_role_arn, required=False)
         checker.number("number_of_pods", self.number_of_pods, minimum=1, whole=True)
-        checker.number("cpu_fraction", self.cpu_fraction, above=True)
+        checker.number("cpu_fraction", self.cpu_fraction, above=True, maximum=MAX_CPUS)
         checker.memory("memory", self.memory)
         if self.gpu_resources is not None:
             if isinstance(self.gpu_resources, GpuResources):

@@ -6,7 +6,8 @@ from abc import ABC
 from dataclasses import dataclass, field
 from typing import Any
 
-from frogml_airflow_provider.automations._checks import Checker
+from frogml_airflow_provider.automations._checks import SQL_LIMIT, Checker
+from frogml_airflow_provider.automations._names import NAME
 from frogml_airflow_provider.automations.common import SpecModel, ThresholdDirection, check_direction
 
 INTERVALS = ("Daily", "Weekly", "Hourly")
@@ -58,7 +59,7 @@ class SqlMetric(Metric):
     sql_query: str = field(default="")
 
     def _check(self, checker: Checker) -> None:
-        checker.text("sql_query", self.sql_query)
+        checker.text("sql_query", self.sql_query, limit=SQL_LIMIT)
 
 
 @dataclass(repr=False)
@@ -72,7 +73,7 @@ class MetricBasedTrigger(Trigger):
     override_cron: str = field(default="")
 
     def _check(self, checker: Checker) -> None:
-        checker.text("name", self.name)
+        checker.identifier("name", self.name, NAME)
         checker.child("metric", self.metric, (SqlMetric,))
         check_direction(checker, "direction", self.direction)
         checker.threshold("threshold", self.threshold)

@@ -2,7 +2,7 @@
 
 - ``shim``: serves ``frogml.core.automations`` (and the Qwak-era names) from the spec while files load;
 - ``loading``: discovers and imports automation files, collects automations and every error;
-  ``locate`` names the file, line and field of an error;
+  ``budget`` gives each file its own time limit; ``locate`` names the file, line and field of an error;
 - ``catalog``: a folder -> plans + errors; ``plan``: an automation -> a pure ``DagPlan``;
 - ``render``: a plan -> a DAG of provider operators (Airflow);
 - ``loader``: what the loader DAG file calls; ``import_errors``: reports a broken file under its own path.

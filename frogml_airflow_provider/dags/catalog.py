@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from frogml_airflow_provider.dags.budget import DEFAULT_FILE_TIMEOUT
 from frogml_airflow_provider.dags.ledger import LEDGER_NAME, read_ledger
 from frogml_airflow_provider.dags.loading import LoadReport, load_automations
 from frogml_airflow_provider.dags.plan import METRIC_TRIGGER_DEFAULT_CRON, DagPlan, dag_id_for, plan_dag
@@ -29,9 +30,10 @@ def catalog(
     label: str = "",
     metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON,
     progress: Callable[[int, int, Path], None] | None = None,
+    file_timeout: float = DEFAULT_FILE_TIMEOUT,
 ) -> Catalog:
     """Plans for every automation under ``root``; ``label`` prefixes source paths in DAG docs."""
-    report = load_automations(root, progress=progress)
+    report = load_automations(root, progress=progress, file_timeout=file_timeout)
     base = report.root if report.root.is_dir() else report.root.parent
     errors = list(report.errors)
     elsewhere = _handed_over(base, errors)

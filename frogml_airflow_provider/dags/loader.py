@@ -1,7 +1,8 @@
 """The entry point of the loader DAG file: automations folder in, one DAG per automation out.
 
 ``frogml-airflow init`` writes a DAG file that calls ``load_dags``. A broken automation file
-costs only its own DAGs, and is reported as an import error of that file.
+costs only its own DAGs, and is reported as an import error of that file. Each file has its own
+time budget (``[frogml] automation_file_timeout``) inside the loader's ``dagbag_import_timeout``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import time
 from typing import Any
 
+from frogml_airflow_provider.dags.budget import DEFAULT_FILE_TIMEOUT
 from frogml_airflow_provider.dags.catalog import catalog
 from frogml_airflow_provider.dags.plan import METRIC_TRIGGER_DEFAULT_CRON
 from frogml_airflow_provider.errors import AutomationLoadError
@@ -34,6 +36,7 @@ def load_dags(loader_file: str, folder: str = "automations") -> dict[str, Any]:
         root,
         label=folder,
         metric_default_cron=conf.get("frogml", "metric_trigger_default_cron", fallback=METRIC_TRIGGER_DEFAULT_CRON),
+        file_timeout=conf.getfloat("frogml", "automation_file_timeout", fallback=DEFAULT_FILE_TIMEOUT),
     )
     errors = list(found.errors)
     dags: dict[str, Any] = {}

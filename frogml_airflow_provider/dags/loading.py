@@ -3,7 +3,9 @@
 Like ``frogml automations register -p DIR`` (recursive ``*.py``, ``setup.py`` skipped, top-level
 ``Automation`` objects), minus its quirks: sorted order, hidden folders and virtualenvs skipped,
 each file executed once, one object under two names counted once, and duplicate names reported
-with both files. A broken file is reported with its line and never hides the other files.
+with both files. A broken file is reported with its line and never hides the other files: any
+exception it raises, ``SystemExit`` and ``KeyboardInterrupt`` included, is its own error, and each
+file has its own time budget (``budget``), so one stuck file costs only its own automations.
 Pure: no Airflow, network or frogml SDK import.
 """
 
@@ -20,7 +22,8 @@ from pathlib import Path
 
 from frogml_airflow_provider.automations import Automation
 from frogml_airflow_provider.automations.common import validation_after_loading
-from frogml_airflow_provider.dags.locate import describe_failure
+from frogml_airflow_provider.dags.budget import DEFAULT_FILE_TIMEOUT, Budgets
+from frogml_airflow_provider.dags.locate import describe_empty, describe_failure
 from frogml_airflow_provider.dags.shim import frogml_namespace
 from frogml_airflow_provider.errors import AutomationLoadError, AutomationSpecError, DuplicateAutomationError
 
@@ -47,6 +50,7 @@ class LoadReport:
     files: tuple[Path, ...]
     automations: tuple[LoadedAutomation, ...]
     errors: tuple[AutomationLoadError, ...]
+    warnings: tuple[AutomationLoadError, ...] = ()  # e.g. a file that defines no automation
 
     @property
     def ok(self) -> bool:
@@ -69,51 +73,86 @@ def _skip_dir(path: Path) -> bool:
 
 
 def load_automations(
-    root: str | os.PathLike[str], *, progress: Callable[[int, int, Path], None] | None = None
+    root: str | os.PathLike[str],
+    *,
+    progress: Callable[[int, int, Path], None] | None = None,
+    file_timeout: float = DEFAULT_FILE_TIMEOUT,
 ) -> LoadReport:
     """Import every automation file under ``root`` once and collect what they define.
 
     ``progress(done, total, path)`` is called before each file (the CLI's progress line).
+    ``file_timeout``: seconds one file may take to import (0: no limit of its own).
     """
     base = Path(root).resolve()
     files = discover(base)
     found: list[tuple[Automation, Path]] = []
     errors: list[AutomationLoadError] = []
-    with frogml_namespace(), validation_after_loading(), _import_scope(base, files) as load:
+    candidates: list[tuple[Path, types.ModuleType]] = []  # files that define no automation
+    modules: list[types.ModuleType] = []
+    budgets = Budgets(file_timeout)
+    with (
+        frogml_namespace(),
+        validation_after_loading(),
+        _import_scope(base, files) as load,
+        budgets.watching_interrupts(),
+    ):
         for number, path in enumerate(files, start=1):
             if progress is not None:
                 progress(number, len(files), path)
             try:
-                module = load(path)
-            except (Exception, SystemExit) as error:  # noqa: BLE001 - user code's failures are reported
+                with budgets.file():
+                    module = load(path)
+            except BaseException as error:  # user code's failures, whatever their class, are its own
+                if budgets.must_propagate(error):
+                    raise  # Airflow's import timeout for the whole loader, or a real Ctrl+C
                 errors.append(describe_failure(path, _relative(path, base), error))
                 continue
-            found.extend((value, path) for value in vars(module).values() if isinstance(value, Automation))
-    automations, clashes = _unique(found, set(files), base)
+            own = [value for value in vars(module).values() if isinstance(value, Automation)]
+            found.extend((value, path) for value in own)
+            modules.append(module)
+            if not own and not load.shared(path) and _looks_like_a_snippet(module):
+                candidates.append((path, module))
+    warnings = [
+        describe_empty(path, _relative(path, base))
+        for path, module in candidates
+        if not any(module is value for other in modules for value in vars(other).values())  # an imported helper
+    ]
     valid: list[LoadedAutomation] = []
-    for item in automations:
+    for item in _attributed(found, set(files)):
         try:
             item.automation.validate()  # once, whole, after the file ran: later changes to parts count
         except AutomationSpecError as error:
             errors.append(AutomationLoadError(_relative(item.file, base), str(error), line=item.line))
             continue
         valid.append(item)
-    return LoadReport(base, tuple(files), tuple(valid), tuple(errors + clashes))
+    # Only valid automations compete for a name: an invalid one never costs a valid one its DAG.
+    kept, clashes = _unique(valid, base)
+    return LoadReport(base, tuple(files), tuple(kept), tuple(errors + clashes), tuple(warnings))
 
 
-def _unique(
-    found: list[tuple[Automation, Path]],
-    files: set[Path],
-    base: Path,
-) -> tuple[list[LoadedAutomation], list[AutomationLoadError]]:
-    """One entry per object (attributed to the file that built it); duplicate names refused."""
+def _looks_like_a_snippet(module: types.ModuleType) -> bool:
+    """No automation, and no function or class of its own: not a helper other files import."""
+    if module.__name__.endswith("__init__") or Path(module.__file__ or "").name == "__init__.py":
+        return False
+    return not any(
+        isinstance(value, (type, types.FunctionType)) and getattr(value, "__module__", None) == module.__name__
+        for value in vars(module).values()
+    )
+
+
+def _attributed(found: list[tuple[Automation, Path]], files: set[Path]) -> list[LoadedAutomation]:
+    """One entry per object, attributed to the file that built it, in file order."""
     by_object: dict[int, LoadedAutomation] = {}
     for automation, path in found:
         if id(automation) in by_object:
             continue
         origin = Path(automation.defined_at[0]) if automation.defined_at else path
         by_object[id(automation)] = LoadedAutomation(automation, origin if origin in files else path)
-    ordered = sorted(by_object.values(), key=lambda item: str(item.file))
+    return sorted(by_object.values(), key=lambda item: str(item.file))
+
+
+def _unique(ordered: list[LoadedAutomation], base: Path) -> tuple[list[LoadedAutomation], list[AutomationLoadError]]:
+    """The first automation of each name (in file order); the others refused, naming both files."""
     kept: dict[str, LoadedAutomation] = {}
     clashes: list[AutomationLoadError] = []
     for item in ordered:
@@ -173,6 +212,10 @@ class _Loader:
         self._count = 0
         self._seen = set(sys.modules)
         self._by_file: dict[Path, types.ModuleType] = {}
+        self._shared: set[Path] = set()  # files another file imported before their turn
+
+    def shared(self, path: Path) -> bool:
+        return path in self._shared
 
     def _imported(self, path: Path) -> types.ModuleType | None:
         if len(self._seen) != len(sys.modules):
@@ -187,6 +230,7 @@ class _Loader:
     def __call__(self, path: Path) -> types.ModuleType:
         imported = self._imported(path)
         if imported is not None:
+            self._shared.add(path)
             return imported
         stem = path.stem
         existing = sys.modules.get(stem)

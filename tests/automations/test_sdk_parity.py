@@ -90,6 +90,19 @@ ACCEPTANCE = [
     *(f"GpuResources(gpu_type={g!r}, gpu_amount=1)" for g in ["NVIDIA_T4", "NVIDIA_L4", "NVIDIA_RTX"]),
     *(f"BatchJobExecutionSpecifications(gpu_type={g!r}, gpu_amount=1)" for g in ["NVIDIA_H100_80GB", "NVIDIA_X"]),
 ]
+# Deliberately stricter than the SDK, which checks none of these (issue 14): identifiers that are
+# paths, nan and infinity, absurd memory, unbounded names. Each is accepted by the SDK's to_proto().
+STRICTER_THAN_SDK = [
+    "DeploymentSpecifications(variation_name='../x')",
+    "DeploymentSpecifications(variation_name='a/b')",
+    "DeploymentSpecifications(variation_name='v' * 100_000)",
+    "DeploymentSpecifications(cpu_fraction=float('nan'))",
+    "CpuResources(cpu_fraction=float('inf'))",
+    "CpuResources(memory='99999999Gi')",
+    "BuildMetric(metric_name='f1', threshold='1e999')",
+    "BuildMetric(metric_name='f1', threshold='nan')",
+    f"BuildSpecifications(git_uri={GIT!r}, main_dir='../../outside')",
+]
 KNOWN_ACCEPTANCE_BUGS = {
     "GpuResources(gpu_type='nvidia_t4', gpu_amount=1)",
     "BatchJobExecutionSpecifications(gpu_type='nvidia_h100_80gb', gpu_amount=1)",
@@ -190,7 +203,7 @@ def sdk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     request = {
         "package": SDK_PACKAGE,
         "extras": SDK_EXTRAS,
-        "acceptance": ACCEPTANCE + sorted(KNOWN_ACCEPTANCE_BUGS),
+        "acceptance": ACCEPTANCE + sorted(KNOWN_ACCEPTANCE_BUGS) + STRICTER_THAN_SDK,
         "docs_example": DOCS_EXAMPLE,
         "output": str(work / "sdk.json"),
     }
@@ -259,6 +272,12 @@ def test_values_the_sdk_checks_are_accepted_exactly_when_the_sdk_accepts_them(
 @pytest.mark.parametrize("expression", sorted(KNOWN_ACCEPTANCE_BUGS))
 def test_lower_case_gpu_labels_are_refused_like_the_sdk(sdk: dict[str, Any], expression: str) -> None:
     assert sdk["accepts"][expression] == "ValueError"
+    assert accepted_here(expression) is False
+
+
+@pytest.mark.parametrize("expression", STRICTER_THAN_SDK)
+def test_deliberate_differences_the_sdk_accepts_are_refused_here(sdk: dict[str, Any], expression: str) -> None:
+    assert sdk["accepts"][expression] is True
     assert accepted_here(expression) is False
 
 

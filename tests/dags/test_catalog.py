@@ -55,7 +55,7 @@ def test_names_that_become_the_same_dag_id_are_reported_and_the_first_kept(write
         {
             "a.py": HEADER + f"x = {batch('retrain model')}\n",
             "b.py": HEADER + f"x = {batch('retrain_model')}\n",
-            "c.py": HEADER + f"x = {batch('retrain/model')}\n",
+            "c.py": HEADER + f"x = {batch('retrain:model')}\n",
             "d.py": HEADER + f"x = {batch('other')}\n",
         }
     )

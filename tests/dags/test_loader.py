@@ -63,6 +63,32 @@ def test_duplicate_names_keep_the_first_and_name_both_files(tmp_path: Path) -> N
     assert path.endswith("automations/z.py") and "a.py" in message and "unique" in message
 
 
+SLEEPS = "import time\nx = 1\ntime.sleep(600)\n"
+
+
+def test_one_stuck_file_costs_only_its_own_dag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In a real DagBag: the per-file budget runs inside Airflow's own SIGALRM import timeout (30 s).
+    monkeypatch.setenv("AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT", "1")
+    files = {f"{name}.py": GOOD.format(name=name) for name in ("first", "second", "third")}
+    folder = dags_folder(tmp_path / "dags", {**files, "slow.py": SLEEPS})
+    bag = DagBag(dag_folder=str(folder))
+    assert sorted(bag.dag_ids) == ["first", "second", "third"]
+    errors = {Path(k).relative_to(folder).as_posix(): v for k, v in bag.import_errors.items()}
+    assert list(errors) == ["automations/slow.py"]
+    assert "automations/slow.py:3: the file took longer than 1 s to import" in errors["automations/slow.py"]
+    assert "time.sleep(600)" in errors["automations/slow.py"]
+
+
+def test_the_loaders_own_import_timeout_still_applies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "1")
+    monkeypatch.setenv("AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT", "20")  # set above it by mistake
+    folder = dags_folder(tmp_path / "dags", {"a.py": GOOD.format(name="a"), "slow.py": SLEEPS})
+    bag = DagBag(dag_folder=str(folder))
+    assert bag.dag_ids == []
+    [(path, message)] = bag.import_errors.items()
+    assert path.endswith("frogml_automations.py") and "DagBag import timeout" in message
+
+
 def test_automation_files_are_not_parsed_as_dag_files(tmp_path: Path) -> None:
     # An automation file that mentions airflow and DAGs would otherwise be imported on its own.
     folder = dags_folder(tmp_path / "dags", {"a.py": "# an airflow dag\n" + GOOD.format(name="only")})
@@ -101,6 +127,37 @@ def test_dag_processor_shows_the_broken_file_and_clears_it_when_fixed(tmp_path: 
     airflow("dag-processor", "-n", "1")  # a long-running one sweeps every refresh_interval
     assert json.loads(airflow("dags", "list-import-errors", "-o", "json") or "[]") == []
     assert sorted(d["dag_id"] for d in json.loads(airflow("dags", "list", "-o", "json"))) == ["bad", "good"]
+
+
+@pytest.mark.slow
+def test_dag_processor_keeps_every_dag_when_one_file_is_stuck(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    files = {f"{name}.py": GOOD.format(name=name) for name in ("first", "second", "third")}
+    folder = dags_folder(tmp_path / "dags", {**files, "slow.py": SLEEPS})
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "PYTHONWARNINGS": "ignore",
+    }
+    env.pop("AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT", None)  # the default budget, 5 s
+
+    def airflow(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True)
+        assert done.returncode in (0, 1), done.stderr[-2000:]
+        return done.stdout
+
+    airflow("db", "migrate")
+    airflow("dag-processor", "-n", "1")
+    assert sorted(d["dag_id"] for d in json.loads(airflow("dags", "list", "-o", "json"))) == [
+        "first",
+        "second",
+        "third",
+    ]
+    errors = json.loads(airflow("dags", "list-import-errors", "-o", "json") or "[]")
+    assert [e["filepath"] for e in errors] == ["automations/slow.py"]
+    assert "longer than 5 s" in errors[0]["error"] and "time.sleep(600)" in errors[0]["error"]
 
 
 def test_loader_files_written_by_earlier_init_keep_working() -> None:

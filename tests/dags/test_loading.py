@@ -164,6 +164,16 @@ def test_duplicate_names_keep_the_first_file_in_sorted_order_and_name_both(write
         assert "the one in a_first.py is kept" in error.message
 
 
+def test_an_invalid_automation_never_takes_a_valid_ones_place(write_files: Callable) -> None:
+    invalid = batch("same").replace("model_id='m'", "model_id='../x'")
+    root = write_files({"a.py": HEADER + f"x = {invalid}\n", "b.py": HEADER + f"x = {batch('same', model='ok')}\n"})
+    report = load_automations(root)
+    assert [(item.automation.model_id, files(report)["same"]) for item in report.automations] == [("ok", "b.py")]
+    [error] = report.errors
+    assert error.file == "a.py" and type(error) is AutomationLoadError
+    assert "model_id = '../x'" in error.message and "kept" not in error.message
+
+
 def test_duplicate_names_in_one_file_are_reported(write_files: Callable) -> None:
     report = load_automations(write_files({"a.py": HEADER + f"x = {batch('dup')}\ny = {batch('dup')}\n"}))
     assert len(report.automations) == 1
@@ -402,3 +412,20 @@ def test_loading_twice_gives_fresh_objects_and_the_same_result(write_files: Call
     first, second = load_automations(root), load_automations(root)
     assert names(first) == names(second) == ["a"]
     assert first.automations[0].automation is not second.automations[0].automation
+
+
+# -- files that define nothing --------------------------------------------------------------------------------
+def test_a_file_defining_no_automation_is_a_warning_unless_it_is_a_helper(write_files: Callable) -> None:
+    root = write_files(
+        {
+            "a_consts.py": "GIT = 'https://github.com/o/r.git'\n",  # imported by z_main.py after its turn
+            "fn_helper.py": "def make():\n    return 1\n",
+            "pkg/__init__.py": "",
+            "snippet.py": "x = 1\n",
+            "z_main.py": "import a_consts\n" + HEADER + f"auto = {batch('z')}\n",
+        }
+    )
+    report = load_automations(root)
+    assert report.ok and names(report) == ["z"]
+    assert [(w.file, w.line) for w in report.warnings] == [("snippet.py", None)]
+    assert "defines no automation" in report.warnings[0].message
