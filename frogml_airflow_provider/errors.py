@@ -24,7 +24,8 @@ Never reach a user as exceptions (control flow inside one component, turned into
 message), ``platform.local.server.BadRequest`` (an HTTP error answer of the model server),
 ``notifications._transport.OutOfTime`` (a delivery's deadline, reported as its outcome),
 ``platform.local.batch_runner.JobFailed`` and ``platform.local.batch_runner.Cancelled`` (end a
-local batch job: its state and error carry the message).
+local batch job: its state and error carry the message), ``dags.budget.FileTimeout`` (stops an
+automation file past its time budget: reported as that file's ``AutomationLoadError``).
 
     FrogMLProviderError
     ├── AutomationSpecError (also ValueError)  an automation definition that is not valid
