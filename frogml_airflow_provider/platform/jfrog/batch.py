@@ -72,7 +72,7 @@ class JFrogMLBatchJobs:
         if not response.success or not response.batch_id:
             raise PlatformError(
                 f"JFrog ML did not start the batch job of model {model_id!r}: "
-                f"{session.call.scrub(response.failure_message) or 'no reason given'}; a batch automation needs the "
+                f"{session.scrub(response.failure_message) or 'no reason given'}; a batch automation needs the "
                 "model deployed as batch first (frogml models deploy batch)"
             )
         data = request.data_spec
@@ -119,18 +119,21 @@ class JFrogMLBatchJobs:
                 return replace(self.get_batch_job(candidate.job_id), run_key=request.run_key)
         return None
 
+    def _job_call(self, rpc: str, request: Any, job_id: str, refused: str) -> Any:
+        """``rpc`` about one job; a reply that is not ``success`` raises ``PlatformError``: "JFrog ML
+        <refused> batch job <id>: <its reason, scrubbed>"."""
+        session, _, stub = self._batch()
+        reply = session.call(getattr(stub, rpc), request, rpc=rpc, about=f"batch job {job_id!r}")
+        if not reply.success:
+            reason = session.scrub(reply.failure_message) or "no reason given"
+            raise PlatformError(f"JFrog ML {refused} batch job {job_id!r}: {reason}")
+        return reply
+
     def get_batch_job(self, job_id: str, *, log_tail: bool = True) -> BatchJob:
-        session, sdk, stub = self._batch()
-        status = session.call(
-            stub.GetBatchJobStatus,
-            sdk.batch_service.GetBatchJobStatusRequest(batch_id=job_id),
-            rpc="GetBatchJobStatus",
-            about=f"batch job {job_id!r}",
+        _, sdk, _ = self._batch()
+        status = self._job_call(
+            "GetBatchJobStatus", sdk.batch_service.GetBatchJobStatusRequest(batch_id=job_id), job_id, "could not report"
         )
-        if not status.success:
-            raise PlatformError(
-                f"JFrog ML could not report batch job {job_id!r}: {status.failure_message or 'no reason given'}"
-            )
         names = sdk.batch_service.BatchJobStatusMessage
         name = names.Name(status.job_status) if status.job_status in names.values() else "UNKNOWN"
         state = batch_state(name)
@@ -160,18 +163,13 @@ class JFrogMLBatchJobs:
         )
 
     def cancel_batch_job(self, job_id: str, *, timed_out: bool = False) -> BatchJob:
-        session, sdk, stub = self._batch()
+        _, sdk, _ = self._batch()
         job = self.get_batch_job(job_id, log_tail=False)
         if job.state.terminal:
             return self.get_batch_job(job_id)
-        response = session.call(
-            stub.CancelBatchJob,
-            sdk.batch_service.CancelBatchJobRequest(batch_id=job_id),
-            rpc="CancelBatchJob",
-            about=f"batch job {job_id!r}",
+        self._job_call(
+            "CancelBatchJob", sdk.batch_service.CancelBatchJobRequest(batch_id=job_id), job_id, "did not cancel"
         )
-        if not response.success:
-            raise PlatformError(f"JFrog ML did not cancel batch job {job_id!r}: {response.failure_message}")
         wanted = BatchJobState.TIMED_OUT if timed_out else BatchJobState.CANCELLED
         log.info("Cancelled batch job %s (%s)", job_id, wanted.value)
         after = self.get_batch_job(job_id)
@@ -181,16 +179,9 @@ class JFrogMLBatchJobs:
         return after
 
     def _details(self, job_id: str) -> Any:
-        session, sdk, stub = self._batch()
-        response = session.call(
-            stub.GetBatchJobDetails,
-            sdk.batch_service.GetBatchJobDetailsRequest(job_id=job_id),
-            rpc="GetBatchJobDetails",
-            about=f"batch job {job_id!r}",
-        )
-        if not response.success:
-            raise PlatformError(f"JFrog ML has no details of batch job {job_id!r}: {response.failure_message}")
-        return response.batch_job
+        _, sdk, _ = self._batch()
+        request = sdk.batch_service.GetBatchJobDetailsRequest(job_id=job_id)
+        return self._job_call("GetBatchJobDetails", request, job_id, "has no details of").batch_job
 
 
 def batch_job_request(sdk: Any, request: BatchJobRequest) -> Any:
