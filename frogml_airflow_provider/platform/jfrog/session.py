@@ -4,6 +4,7 @@ uses it: ``JFrogMLPlatform`` (builds, deployments, analytics) and the ``frogml-a
 
     session = open_session("frogml_default")        # or Session(load_sdk(), credentials(...))
     session.automations.named("churn_retrain")      # AutomationManagementService
+    session.batch_jobs                              # BatchJobManagementService (a stub)
     session.call(session.models.GetModel, request, rpc="GetModel", about="model 'churn'")
     session.close()                                 # or: with open_session(...) as session:
 
@@ -95,7 +96,8 @@ def open_session(
 
 class Session:
     """One JFrog ML account: stubs of the core services on one channel, the per-environment ones
-    (logs, analytics) on demand, ``automations``, and ``call`` to run any of their RPCs.
+    (logs, analytics) on demand, ``automations`` and ``batch_jobs``, and ``call`` to run any of
+    their RPCs.
 
     :param sdk: ``load_sdk()``.
     :param credentials: ``credentials(conn_id)``.
