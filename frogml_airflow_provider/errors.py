@@ -37,7 +37,7 @@ automation file past its time budget: reported as that file's ``AutomationLoadEr
     ├── UpgradeError (also ValueError)         a Qwak-era file upgrade cannot rewrite safely
     ├── OperatorArgumentError (also ValueError) an operator built with arguments that contradict
     ├── ManagementError                        a ``frogml-airflow`` command on JFrog ML failed
-    ├── LedgerError                            the hand-over ledger cannot be read
+    ├── LedgerError (exit code 2)              the hand-over ledger cannot be read
     ├── HandoverError                          a hand-over that cannot be done (nothing changed)
     ├── AirflowApiError (exit code 2)          Airflow's REST API unreachable or refusing
     └── PlatformError                          a platform call failed (local or JFrog ML)
@@ -192,6 +192,8 @@ class ManagementError(FrogMLProviderError):
 # -- hand-over between Airflow and JFrog ML (status, migrate) ----------------------------------
 class LedgerError(FrogMLProviderError):
     """The hand-over ledger beside the automation files cannot be read."""
+
+    exit_code = 2  # cannot start (``status`` keeps 1 for "scheduled on both sides")
 
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
