@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+PASSWORDS = "simple_auth_manager_passwords.json"
 CHURN, SCORING = "churn_retrain", "nightly_scoring"  # the automations of tests/migration's Airflow
 
 
@@ -39,8 +40,7 @@ class ApiServer:
 
     @property
     def password(self) -> str:
-        generated = self.home / "simple_auth_manager_passwords.json.generated"
-        return str(json.loads(generated.read_text())["admin"])
+        return str(json.loads((self.home / PASSWORDS).read_text())["admin"])
 
     def token(self) -> str:
         if not self._token:
@@ -97,10 +97,15 @@ def start_api_server(home: Path, dags: Path, timeout: float = 120) -> ApiServer:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__WORKERS": "1",
+        # Its own users and password, whatever the test process's environment says.
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS),
         "PYTHONWARNINGS": "ignore",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     home.mkdir(parents=True, exist_ok=True)
+    (home / PASSWORDS).write_text(json.dumps({"admin": "migration-test-pw"}))
     server = ApiServer(home, f"http://127.0.0.1:{port}", env, None)  # type: ignore[arg-type]
     server.airflow("db", "migrate")
     server.reserialize()
@@ -115,10 +120,7 @@ def start_api_server(home: Path, dags: Path, timeout: float = 120) -> ApiServer:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if (
-                requests.get(f"{server.url}/api/v2/version", timeout=2).ok
-                and (home / "simple_auth_manager_passwords.json.generated").exists()
-            ):
+            if requests.get(f"{server.url}/api/v2/version", timeout=2).ok:
                 return server
         except requests.RequestException:
             pass
