@@ -15,6 +15,7 @@ PURE = [
     "frogml_airflow_provider.dags.loading",
     "frogml_airflow_provider.dags.plan",
     "frogml_airflow_provider.dags.catalog",
+    "frogml_airflow_provider.dags.shares",
     "frogml_airflow_provider.errors",
     "frogml_airflow_provider.dags.shim",
     "frogml_airflow_provider.cli",

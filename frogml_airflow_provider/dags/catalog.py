@@ -28,9 +28,13 @@ def catalog(
     label: str = "",
     metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON,
     progress: Callable[[int, int, Path], None] | None = None,
+    only: Callable[[Path], bool] | None = None,
 ) -> Catalog:
-    """Plans for every automation under ``root``; ``label`` prefixes source paths in DAG docs."""
-    report = load_automations(root, progress=progress)
+    """Plans for every automation under ``root``; ``label`` prefixes source paths in DAG docs.
+
+    ``only(path)`` limits it to the files of one loader share (``loading.load_automations``).
+    """
+    report = load_automations(root, progress=progress, only=only)
     base = report.root if report.root.is_dir() else report.root.parent
     errors = list(report.errors)
     plans: list[tuple[str, DagPlan]] = []

@@ -69,14 +69,20 @@ def _skip_dir(path: Path) -> bool:
 
 
 def load_automations(
-    root: str | os.PathLike[str], *, progress: Callable[[int, int, Path], None] | None = None
+    root: str | os.PathLike[str],
+    *,
+    progress: Callable[[int, int, Path], None] | None = None,
+    only: Callable[[Path], bool] | None = None,
 ) -> LoadReport:
     """Import every automation file under ``root`` once and collect what they define.
 
     ``progress(done, total, path)`` is called before each file (the CLI's progress line).
+    ``only(path)``: import just the files it accepts (a loader share); an automation built in a
+    file it refuses belongs to that file's share, even when an accepted file imports it.
     """
     base = Path(root).resolve()
-    files = discover(base)
+    everything = discover(base)
+    files = everything if only is None else [path for path in everything if only(path)]
     found: list[tuple[Automation, Path]] = []
     errors: list[AutomationLoadError] = []
     with frogml_namespace(), validation_after_loading(), _import_scope(base, files) as load:
@@ -89,7 +95,11 @@ def load_automations(
                 errors.append(describe_failure(path, _relative(path, base), error))
                 continue
             found.extend((value, path) for value in vars(module).values() if isinstance(value, Automation))
-    automations, clashes = _unique(found, set(files), base)
+    automations, clashes = _unique(found, set(everything), base)
+    if only is not None:  # what other files' shares own is theirs to report
+        mine = set(files)
+        automations = [item for item in automations if item.file in mine]
+        clashes = [error for error in clashes if base / error.file in mine or Path(error.file) in mine]
     valid: list[LoadedAutomation] = []
     for item in automations:
         try:
