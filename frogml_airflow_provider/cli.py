@@ -62,8 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=None,
         metavar="N",
-        help="loader files to spread the automations over; they parse in parallel (default: 8; "
-        "about one per 600 automations keeps each well inside Airflow's parse timeouts)",
+        help="loader files to spread the automations over; they parse in parallel (default: 16; "
+        "one per ~300 automations keeps each far inside Airflow's parse timeouts)",
     )
     validate = commands.add_parser("validate", help="check automation files; exit 1 on any problem")
     validate.add_argument("path", type=Path)

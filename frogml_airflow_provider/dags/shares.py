@@ -28,7 +28,7 @@ from pathlib import Path
 
 from frogml_airflow_provider.dags.plan import dag_id_for
 
-SHARES = 8  # what ``frogml-airflow init`` writes; 5,000 automations make ~625 per share
+SHARES = 16  # what ``frogml-airflow init`` writes: 5,000 automations make ~310 per share
 LOADER_PREFIX = "frogml_automations_"
 
 
