@@ -15,6 +15,7 @@ from airflow.sdk.exceptions import TaskDeferred
 from frogml_airflow_provider.operators.build import FrogMLBuildFailed, FrogMLBuildOperator
 from frogml_airflow_provider.operators.deploy import FrogMLDeployFailed, FrogMLDeployOperator
 from frogml_airflow_provider.platform.base import BuildState, DeploymentState
+from frogml_airflow_provider.platform.local.machine import this_machine
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
@@ -46,7 +47,11 @@ def test_build_defers_and_completes_with_metrics(local_conn: LocalPlatform, make
         operator.execute({"ti": ti})
     trigger = deferred.value.trigger
     assert isinstance(trigger, FrogMLBuildTrigger)
-    assert trigger.serialize()[1]["platform"] == {"kind": "local", "state_dir": str(local_conn.state_dir)}
+    assert trigger.serialize()[1]["platform"] == {
+        "kind": "local",
+        "state_dir": str(local_conn.state_dir),
+        "machine": this_machine(),
+    }
     event = run_trigger(trigger)
     build_id = operator.execute_complete({"ti": ti}, event)
     assert build_id == ti.xcom_pull("build", "build_id")

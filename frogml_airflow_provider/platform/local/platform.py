@@ -28,6 +28,7 @@ from frogml_airflow_provider.platform.base import (
 )
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
 from frogml_airflow_provider.platform.local.build_runner import TOKEN_ENV
+from frogml_airflow_provider.platform.local.machine import FIX, check_locator, claim
 from frogml_airflow_provider.platform.local.store import Store, build_from_row, deployment_from_row
 
 LOG_TAIL_LINES = 40
@@ -36,13 +37,16 @@ LOG_TAIL_LINES = 40
 class LocalPlatform:
     name = "local"
 
-    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, state_dir: str | os.PathLike[str], *, machine: str | None = None) -> None:
+        """``machine``: where the locator was made (a trigger's); another machine's fails fast."""
         self.state_dir = Path(state_dir)
+        check_locator(machine, self.state_dir)
+        self.machine = claim(self.state_dir)  # one machine per state folder (local/machine.py)
         self.store = Store(self.state_dir)
         self.analytics = AnalyticsStore(self.state_dir / "analytics.db")
 
     def locator(self) -> dict[str, Any]:
-        return {"kind": self.name, "state_dir": str(self.state_dir)}
+        return {"kind": self.name, "state_dir": str(self.state_dir), "machine": self.machine}
 
     # -- builds ----------------------------------------------------------------------------
     def submit_build(self, request: BuildRequest) -> Build:
@@ -65,7 +69,10 @@ class LocalPlatform:
     def get_build(self, build_id: str, *, log_tail: bool = True) -> Build:
         row = self.store.build_row(build_id)
         if row is None:
-            raise PlatformError(f"no local build {build_id!r} (state folder {self.state_dir})")
+            raise PlatformError(
+                f"no local build {build_id!r} in state folder {self.state_dir} on this machine; a local build "
+                f"lives on the machine that started it. {FIX}"
+            )
         if not BuildState(row["state"]).terminal and row["pid"] and not process_alive(row["pid"]):
             self.store.finish_build_if_running(build_id, BuildState.FAILED, "the build process exited without a result")
             row = self.store.build_row(build_id)
