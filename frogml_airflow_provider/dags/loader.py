@@ -44,10 +44,11 @@ def load_share(loader_file: str, folder: str = "automations", *, share: int, sha
         raise ValueError(f"{loader_file}: share={share} is not in 0..{shares - 1}; run `frogml-airflow init` again")
     started = time.perf_counter()
     root = _root(loader_file, folder)
+    real_root = os.path.realpath(root)  # discovery yields resolved paths: a symlinked folder shares alike
     stats: dict[str, os.stat_result] = {}
 
     def mine(path: Path) -> bool:
-        relative = os.path.relpath(path, root)
+        relative = os.path.relpath(path, real_root)
         if share_of(relative, shares) != share:
             return False
         try:
@@ -57,7 +58,7 @@ def load_share(loader_file: str, folder: str = "automations", *, share: int, sha
         return True
 
     found = _catalog(root, folder, only=mine)
-    index = NameIndex(NameIndex.folder_for(_index_home(), Path(root)), Path(root), share, shares)
+    index = NameIndex(NameIndex.folder_for(_index_home(), Path(real_root)), Path(real_root), share, shares)
     claims = index.claims(plan.dag_id for _, plan in found.plans)
     errors = list(found.errors)
     kept = []

@@ -86,6 +86,23 @@ def test_duplicate_names_keep_the_first_and_name_both_files(tmp_path: Path, same
     assert sorted(bag.dag_ids) == ["renamed", "same"] and bag.import_errors == {}
 
 
+def test_duplicates_across_shares_are_found_in_a_symlinked_folder(tmp_path: Path) -> None:
+    """Discovery yields resolved paths; the shares and the name index must use the same ones."""
+    first, second = files_in_shares(same=False)
+    elsewhere = tmp_path / "repo" / "automations"
+    elsewhere.mkdir(parents=True)
+    for name in (first, second):
+        (elsewhere / name).write_text(GOOD.format(name="same"))
+    folder = dags_folder(tmp_path / "dags", {})
+    (folder / "automations").rmdir()
+    (folder / "automations").symlink_to(elsewhere)
+    DagBag(dag_folder=str(folder))
+    bag = DagBag(dag_folder=str(folder))
+    assert bag.dag_ids == ["same"]
+    ((path, message),) = bag.import_errors.items()
+    assert path.endswith(f"automations/{second}") and first in message
+
+
 def test_a_share_that_fails_costs_only_its_own_automations(tmp_path: Path) -> None:
     names = [f"auto_{i}.py" for i in range(16)]
     hanging = names[0]
