@@ -2,7 +2,7 @@
 
 ``python benchmarks/parse.py [--sizes 100,1000] [--processor-size 500] [--repeat 3] [--profile]`` prints:
 1. In-process ``DagBag(dag_folder=...)``, median of ``--repeat`` fresh processes, ``import airflow`` paid
-   before the clock: N automation files behind the ``frogml-airflow init`` loader vs. N hand-written DAG files.
+   before the clock: N automation files behind the ``frogml-airflow init`` loader shares vs. N hand-written DAG files.
 2. One whole-process ``airflow dag-processor -n 1`` pass over ``--processor-size`` files (fresh migrated
    SQLite DB), DAGs serialized and import errors counted; an empty folder gives the fixed cost.
 3. One automation file of that pass is broken: it must be the one import error, under its own name.
@@ -132,7 +132,7 @@ print(MARK, json.dumps({"dags": len(loader), "differ": sorted((loader.keys() | h
 
 
 class Folders(NamedTuple):
-    loader: Path  # DAGS folder: frogml_automations.py, automations/, .airflowignore
+    loader: Path  # DAGS folder from `frogml-airflow init`: the loader shares, automations/, .airflowignore
     handwritten: Path  # one DAG file per automation
     dag_ids: frozenset[str]  # the DAGs that must load
     broken: str = ""  # the broken file's name, in both folders

@@ -1,7 +1,7 @@
 """``frogml-airflow``: set up a DAGs folder for automations, check automation files, export them,
 and manage them on JFrog ML.
 
-    frogml-airflow init DAGS_FOLDER     the loader DAG file + an automations/ folder beside it
+    frogml-airflow init DAGS_FOLDER     the loader DAG files + an automations/ folder beside them
     frogml-airflow validate PATH        every problem of every automation file, in one pass
     frogml-airflow export PATH --format json|python --out DIR
                                         each automation in JFrog ML's own form, secrets left out
@@ -35,9 +35,10 @@ from typing import Literal
 from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
 from frogml_airflow_provider.term import Progress, tag
 
-LOADER_FILE = "frogml_automations.py"
 AUTOMATIONS_DIR = "automations"
-LOADER_SOURCE = '''"""JFrog ML automations as Airflow DAGs (written by `frogml-airflow init`).
+# What ``init`` wrote before shares (one loader file for the whole folder): replaced when unchanged.
+LEGACY_LOADER_FILE = "frogml_automations.py"
+LEGACY_LOADER_SOURCE = '''"""JFrog ML automations as Airflow DAGs (written by `frogml-airflow init`).
 
 Every automation file in ./{folder}/ becomes one DAG, named after the automation.
 Check the files with `frogml-airflow validate {folder}`.
@@ -47,6 +48,17 @@ from frogml_airflow_provider.dags.loader import load_dags
 
 globals().update(load_dags(__file__, "{folder}"))
 '''
+LOADER_SOURCE = '''"""JFrog ML automations as Airflow DAGs, share {share} of {shares} (from `frogml-airflow init`).
+
+Every automation file in ./{folder}/ becomes one DAG, named after the automation. The files are
+spread over {shares} loader files like this one by a stable hash of their path, so that they parse
+in parallel and a failure costs only one share. Check them with `frogml-airflow validate {folder}`.
+"""
+
+from frogml_airflow_provider.dags.loader import load_share
+
+globals().update(load_share(__file__, "{folder}", share={share}, shares={shares}))
+'''
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,7 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     init = commands.add_parser("init", help="write the loader DAG file and an automations/ folder")
     init.add_argument("dags_folder", type=Path)
-    init.add_argument("--force", action="store_true", help="overwrite a loader file that was changed")
+    init.add_argument("--force", action="store_true", help="overwrite or remove loader files that were changed")
+    init.add_argument(
+        "--shares",
+        type=int,
+        default=None,
+        metavar="N",
+        help="loader files to spread the automations over; they parse in parallel (default: 16; "
+        "one per ~300 automations keeps each far inside Airflow's parse timeouts)",
+    )
     validate = commands.add_parser("validate", help="check automation files; exit 1 on any problem")
     validate.add_argument("path", type=Path)
     validate.add_argument("--json", action="store_true", help="machine-readable output")
@@ -87,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in _MANAGEMENT_COMMANDS:
         return _manage(args)
     if args.command == "init":
-        return _init(args.dags_folder, force=args.force)
+        return _init(args.dags_folder, force=args.force, shares=args.shares)
     if args.command == "upgrade":
         from frogml_airflow_provider.upgrade import upgrade as _upgrade
 
@@ -209,22 +229,54 @@ def _manage(args: argparse.Namespace) -> int:
     )
 
 
-def _init(dags_folder: Path, *, force: bool) -> int:
+def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
+    """Loader files for ``shares`` shares; loader files of an earlier init are replaced when unchanged."""
+    from frogml_airflow_provider.dags.shares import LOADER_PREFIX, SHARES, loader_name
+
+    count = SHARES if shares is None else shares
+    if not 1 <= count <= 1000:
+        print(f"--shares {count}: give a number from 1 to 1000", file=sys.stderr)
+        return 2
     dags_folder.mkdir(parents=True, exist_ok=True)
     automations = dags_folder / AUTOMATIONS_DIR
     automations.mkdir(exist_ok=True)
-    loader = dags_folder / LOADER_FILE
-    source = LOADER_SOURCE.format(folder=AUTOMATIONS_DIR)
-    if loader.exists() and loader.read_text() != source and not force:
-        print(f"{loader} exists and differs from what init writes; keep it, or run again with --force", file=sys.stderr)
+    wanted = {
+        dags_folder / loader_name(share, count): LOADER_SOURCE.format(folder=AUTOMATIONS_DIR, share=share, shares=count)
+        for share in range(count)
+    }
+    stale = [path for path in sorted(dags_folder.glob(f"{LOADER_PREFIX}*.py")) if path not in wanted]
+    stale += [dags_folder / LEGACY_LOADER_FILE] if (dags_folder / LEGACY_LOADER_FILE).exists() else []
+    changed = [path for path in [*wanted, *stale] if path.exists() and not _written_by_init(path)]
+    if changed and not force:
+        for path in changed:
+            print(f"{path} exists and differs from what init writes", file=sys.stderr)
+        print("keep them, or run again with --force to replace them", file=sys.stderr)
         return 1
-    state = "unchanged" if loader.exists() and loader.read_text() == source else "written"
-    loader.write_text(source)
+    for path in stale:
+        path.unlink()
+        print(f"{path}: removed (its automations are in the {count} loader files now)")
+    for path, source in wanted.items():
+        state = "unchanged" if path.exists() and path.read_text() == source else "written"
+        path.write_text(source)
+        print(f"{path}: {state}")
     _ensure_ignored(dags_folder / ".airflowignore", f"{AUTOMATIONS_DIR}/")
-    print(f"{loader}: {state}")
     print(f"{automations}/: drop automation files here; each becomes a DAG")
     print(f"check them with: frogml-airflow validate {automations}")
     return 0
+
+
+def _written_by_init(path: Path) -> bool:
+    """Is ``path`` a loader file exactly as some ``init`` wrote it (any share count, or the legacy one)?"""
+    import re
+
+    text = path.read_text()
+    if text == LEGACY_LOADER_SOURCE.format(folder=AUTOMATIONS_DIR):
+        return True
+    found = re.search(r"share=(\d+), shares=(\d+)\)\)", text)
+    if found is None:
+        return False
+    share, shares = int(found.group(1)), int(found.group(2))
+    return text == LOADER_SOURCE.format(folder=AUTOMATIONS_DIR, share=share, shares=shares)
 
 
 def _ensure_ignored(ignore_file: Path, pattern: str) -> None:

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from frogml_airflow_provider.cli import LOADER_FILE
+from frogml_airflow_provider.cli import LEGACY_LOADER_FILE, LEGACY_LOADER_SOURCE
+from frogml_airflow_provider.dags.shares import SHARES, loader_name
 
 GOOD = """
 from frogml.core.automations import *
@@ -30,20 +31,53 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60)
 
 
-def test_init_writes_the_loader_once_and_keeps_a_changed_one(tmp_path: Path) -> None:
+def loaders(dags: Path) -> list[str]:
+    return sorted(path.name for path in dags.glob("frogml_automations*.py"))
+
+
+def test_init_writes_the_loader_shares_once_and_keeps_a_changed_one(tmp_path: Path) -> None:
     dags = tmp_path / "dags"
     first = run("init", str(dags))
     assert first.returncode == 0, first.stderr
     assert (dags / "automations").is_dir()
-    assert "load_dags(__file__" in (dags / LOADER_FILE).read_text()
+    assert loaders(dags) == [loader_name(share, SHARES) for share in range(SHARES)]
+    assert (
+        f'load_share(__file__, "automations", share=3, shares={SHARES})' in (dags / loader_name(3, SHARES)).read_text()
+    )
     assert (dags / ".airflowignore").read_text().splitlines() == ["automations/"]
     assert "unchanged" in run("init", str(dags)).stdout
     assert (dags / ".airflowignore").read_text().splitlines() == ["automations/"]  # not appended twice
-    (dags / LOADER_FILE).write_text("# mine\n")
+    mine = dags / loader_name(0, SHARES)
+    mine.write_text("# mine\n")
     refused = run("init", str(dags))
-    assert refused.returncode == 1 and "--force" in refused.stderr
-    assert (dags / LOADER_FILE).read_text() == "# mine\n"
+    assert refused.returncode == 1 and "--force" in refused.stderr and mine.name in refused.stderr
+    assert mine.read_text() == "# mine\n"
     assert run("init", str(dags), "--force").returncode == 0
+    assert "load_share" in mine.read_text()
+
+
+def test_init_with_another_share_count_replaces_its_own_files(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    assert run("init", str(dags), "--shares", "12").returncode == 0
+    assert len(loaders(dags)) == 12
+    again = run("init", str(dags), "--shares", "3")
+    assert again.returncode == 0, again.stderr
+    assert loaders(dags) == [loader_name(share, 3) for share in range(3)]
+    assert "removed" in again.stdout
+    assert run("init", str(dags), "--shares", "0").returncode == 2
+
+
+def test_init_replaces_the_single_loader_of_an_earlier_init_unless_changed(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / LEGACY_LOADER_FILE).write_text(LEGACY_LOADER_SOURCE.format(folder="automations"))
+    done = run("init", str(dags))
+    assert done.returncode == 0, done.stderr
+    assert LEGACY_LOADER_FILE not in loaders(dags) and len(loaders(dags)) == SHARES  # never both: duplicate DAGs
+    (dags / LEGACY_LOADER_FILE).write_text("# my own loader\n")
+    refused = run("init", str(dags))
+    assert refused.returncode == 1 and LEGACY_LOADER_FILE in refused.stderr
+    assert (dags / LEGACY_LOADER_FILE).exists()
 
 
 def test_validate_reports_everything_in_one_pass_and_fails(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from tests.support import EXAMPLES, run_python
 
 PURE = [
     "frogml_airflow_provider.automations",
+    "frogml_airflow_provider.dags.shares",
     "frogml_airflow_provider.dags.shim",
     "frogml_airflow_provider.dags.loading",
     "frogml_airflow_provider.dags.locate",

@@ -31,9 +31,13 @@ def catalog(
     metric_default_cron: str = METRIC_TRIGGER_DEFAULT_CRON,
     progress: Callable[[int, int, Path], None] | None = None,
     file_timeout: float = DEFAULT_FILE_TIMEOUT,
+    only: Callable[[Path], bool] | None = None,
 ) -> Catalog:
-    """Plans for every automation under ``root``; ``label`` prefixes source paths in DAG docs."""
-    report = load_automations(root, progress=progress, file_timeout=file_timeout)
+    """Plans for every automation under ``root``; ``label`` prefixes source paths in DAG docs.
+
+    ``only(path)`` limits it to the files of one loader share (``loading.load_automations``).
+    """
+    report = load_automations(root, progress=progress, file_timeout=file_timeout, only=only)
     base = report.root if report.root.is_dir() else report.root.parent
     errors = list(report.errors)
     elsewhere = _handed_over(base, errors)

@@ -77,14 +77,18 @@ def load_automations(
     *,
     progress: Callable[[int, int, Path], None] | None = None,
     file_timeout: float = DEFAULT_FILE_TIMEOUT,
+    only: Callable[[Path], bool] | None = None,
 ) -> LoadReport:
     """Import every automation file under ``root`` once and collect what they define.
 
     ``progress(done, total, path)`` is called before each file (the CLI's progress line).
     ``file_timeout``: seconds one file may take to import (0: no limit of its own).
+    ``only(path)``: import just the files it accepts (a loader share); an automation built in a
+    file it refuses belongs to that file's share, even when an accepted file imports it.
     """
     base = Path(root).resolve()
-    files = discover(base)
+    everything = discover(base)
+    files = everything if only is None else [path for path in everything if only(path)]
     found: list[tuple[Automation, Path]] = []
     errors: list[AutomationLoadError] = []
     candidates: list[tuple[Path, types.ModuleType]] = []  # files that define no automation
@@ -117,8 +121,12 @@ def load_automations(
         for path, module in candidates
         if not any(module is value for other in modules for value in vars(other).values())  # an imported helper
     ]
+    attributed = _attributed(found, set(everything))
+    if only is not None:  # what other files' shares own is theirs to report
+        mine = set(files)
+        attributed = [item for item in attributed if item.file in mine]
     valid: list[LoadedAutomation] = []
-    for item in _attributed(found, set(files)):
+    for item in attributed:
         try:
             item.automation.validate()  # once, whole, after the file ran: later changes to parts count
         except AutomationSpecError as error:

@@ -19,12 +19,14 @@ JFrog ML where it runs the automation right after registration:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from frogml_airflow_provider.automations import (
@@ -207,20 +209,80 @@ def _tasks(automation: Automation) -> tuple[TaskPlan, ...]:
     return tuple(tasks)
 
 
-def to_plain(value: Any) -> Any:
-    """A spec object as JSON-able data: dataclasses -> dicts (with ``kind`` for the class), enums -> names."""
+def to_plain(value: Any, *, defaults: bool = False) -> Any:
+    """A spec object as JSON-able data: dataclasses -> dicts with ``kind`` (the class name), enums -> names.
+
+    Only the fields that differ from the class's defaults, unless ``defaults``: a task argument
+    carries what the automation says, and ``complete`` adds the rest where the value is used.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        plain = {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"kind": type(value).__name__, **plain}
+        plain: dict[str, Any] = {"kind": type(value).__name__}
+        standard = {} if defaults else _defaults(type(value))
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.name in standard and _same(to_plain(item, defaults=True), standard[f.name]):
+                continue  # as the default: ``complete`` puts it back
+            plain[f.name] = to_plain(item, defaults=defaults)
+        return plain
     if isinstance(value, Enum):
         return value.name
     if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v, defaults=defaults) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
+        return [to_plain(v, defaults=defaults) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def complete(plain: Mapping[str, Any], kind: str = "") -> dict[str, Any]:
+    """``to_plain``'s sparse form with every default filled in, nested specs too: what the platform gets.
+
+    ``kind`` names the spec class when ``plain`` has none (a hand-written operator argument);
+    keys that are not fields of the class are kept as given, and an unknown kind leaves ``plain`` as is.
+    """
+    name = str(plain.get("kind") or kind)
+    cls = _spec_classes().get(name)
+    given = {key: _complete_value(value) for key, value in plain.items() if key != "kind"}
+    if cls is None:
+        return {"kind": name, **given} if "kind" in plain else given
+    return {"kind": name, **copy.deepcopy(_defaults(cls)), **given}
+
+
+def _complete_value(value: Any) -> Any:
+    if isinstance(value, Mapping) and "kind" in value:
+        return complete(value)
+    if isinstance(value, list):
+        return [_complete_value(item) for item in value]
+    return value
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Equal and of the same type: ``2.0`` given where the default is ``2`` is kept, as written."""
+    return type(value) is type(default) and value == default
+
+
+@cache
+def _defaults(cls: type) -> dict[str, Any]:
+    """The plain form of each field's default (fields without one are always written)."""
+    found: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            found[f.name] = to_plain(f.default, defaults=True)
+        elif f.default_factory is not dataclasses.MISSING:
+            found[f.name] = to_plain(f.default_factory(), defaults=True)
+    return found
+
+
+@cache
+def _spec_classes() -> dict[str, type]:
+    from frogml_airflow_provider import automations
+
+    return {
+        name: value
+        for name, value in vars(automations).items()
+        if isinstance(value, type) and dataclasses.is_dataclass(value)
+    }
 
 
 def _doc(automation: Automation, schedule: SchedulePlan, source: str) -> str:

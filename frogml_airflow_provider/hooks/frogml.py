@@ -43,7 +43,11 @@ class FrogMLHook(BaseHook):
         host = (connection.host or "").strip() if connection else ""
         extra = connection.extra_dejson if connection else {}
         if host.lower() in LOCAL_HOSTS:
-            return {"kind": "local", "state_dir": extra.get("state_dir") or default_local_state_dir()}
+            from frogml_airflow_provider.platform.local.machine import this_machine
+
+            # The machine travels with triggers: a triggerer elsewhere fails saying why (local/machine.py).
+            state_dir = extra.get("state_dir") or default_local_state_dir()
+            return {"kind": "local", "state_dir": state_dir, "machine": this_machine()}
         return {"kind": "jfrog", "conn_id": self.frogml_conn_id, "url": host}
 
     @cached_property

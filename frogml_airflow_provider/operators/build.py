@@ -9,6 +9,7 @@ from typing import Any
 
 from airflow.sdk import Context
 
+from frogml_airflow_provider.dags.plan import complete
 from frogml_airflow_provider.errors import FrogMLBuildFailed, PlatformError
 from frogml_airflow_provider.operators._base import (
     FrogMLBaseOperator,
@@ -66,6 +67,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         self._build_id: str | None = None
 
     def execute(self, context: Context) -> Any:
+        self.build_spec = complete(self.build_spec, "BuildSpecifications")  # the DAG holds only what was given
         platform = self.hook.platform
         key = run_key(context)
         build = platform.find_build(self.model_id, key)

@@ -9,6 +9,7 @@ from typing import Any
 
 from airflow.sdk import Context
 
+from frogml_airflow_provider.dags.plan import complete
 from frogml_airflow_provider.errors import FrogMLDeployFailed, PlatformError
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, trigger_initial_delay
 from frogml_airflow_provider.operators.links import FrogMLModelLink
@@ -58,9 +59,10 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
 
     @property
     def variation(self) -> str:
-        return str(self.deployment_spec.get("variation_name") or "default")
+        return str(complete(self.deployment_spec, "DeploymentSpecifications").get("variation_name") or "default")
 
     def execute(self, context: Context) -> Any:
+        self.deployment_spec = complete(self.deployment_spec, "DeploymentSpecifications")  # the DAG: what was given
         build_id = context["ti"].xcom_pull(task_ids=self.build_task_id, key=BUILD_ID)
         if not build_id:
             raise FrogMLDeployFailed(f"no build_id from task {self.build_task_id!r}: nothing to deploy")

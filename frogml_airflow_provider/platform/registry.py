@@ -14,7 +14,7 @@ def platform_from_locator(locator: dict[str, Any]) -> Platform:
     if kind == "local":
         from frogml_airflow_provider.platform.local.platform import LocalPlatform
 
-        return LocalPlatform(locator["state_dir"])
+        return LocalPlatform(locator["state_dir"], machine=locator.get("machine"))
     if kind == "jfrog":
         from frogml_airflow_provider.platform.jfrog import JFrogMLPlatform
 

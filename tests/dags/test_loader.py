@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
+from frogml_airflow_provider.cli import LEGACY_LOADER_FILE, LEGACY_LOADER_SOURCE
 from frogml_airflow_provider.cli import main as cli
+from frogml_airflow_provider.dags.shares import SHARES, loader_name, share_of
 
 GOOD = """
 from frogml.core.automations import *
@@ -55,12 +57,83 @@ def test_a_broken_file_costs_only_its_own_dag(tmp_path: Path) -> None:
     assert not any("Traceback" in v or "site-packages" in v for v in errors.values())
 
 
-def test_duplicate_names_keep_the_first_and_name_both_files(tmp_path: Path) -> None:
-    folder = dags_folder(tmp_path / "dags", {"a.py": GOOD.format(name="same"), "z.py": GOOD.format(name="same")})
+def files_in_shares(same: bool) -> tuple[str, str]:
+    """An ``a_*.py`` and a ``z_*.py`` in the same loader share, or in two different ones."""
+    first = "a_0.py"
+    for i in range(100):
+        other = f"z_{i}.py"
+        if (share_of(first, SHARES) == share_of(other, SHARES)) == same:
+            return first, other
+    raise AssertionError("no such pair")
+
+
+@pytest.mark.parametrize("same_share", [True, False], ids=["same share", "two shares"])
+def test_duplicate_names_keep_the_first_and_name_both_files(tmp_path: Path, same_share: bool) -> None:
+    first, second = files_in_shares(same_share)
+    folder = dags_folder(tmp_path / "dags", {first: GOOD.format(name="same"), second: GOOD.format(name="same")})
+    if not same_share:
+        # Across shares, the later file's share learns of the name from the earlier file's share
+        # (its name index): exact from the later file's next parse.
+        DagBag(dag_folder=str(folder))
+    bag = DagBag(dag_folder=str(folder))
+    assert bag.dag_ids == ["same"]
+    assert Path(bag.dags["same"].fileloc).name == loader_name(share_of(first, SHARES), SHARES)
+    ((path, message),) = bag.import_errors.items()
+    assert path.endswith(f"automations/{second}") and first in message and "unique" in message
+    # Renaming the first one frees the name at once for the second.
+    (folder / "automations" / first).write_text(GOOD.format(name="renamed"))
+    bag = DagBag(dag_folder=str(folder))
+    assert sorted(bag.dag_ids) == ["renamed", "same"] and bag.import_errors == {}
+
+
+def test_duplicates_across_shares_are_found_in_a_symlinked_folder(tmp_path: Path) -> None:
+    """Discovery yields resolved paths; the shares and the name index must use the same ones."""
+    first, second = files_in_shares(same=False)
+    elsewhere = tmp_path / "repo" / "automations"
+    elsewhere.mkdir(parents=True)
+    for name in (first, second):
+        (elsewhere / name).write_text(GOOD.format(name="same"))
+    folder = dags_folder(tmp_path / "dags", {})
+    (folder / "automations").rmdir()
+    (folder / "automations").symlink_to(elsewhere)
+    DagBag(dag_folder=str(folder))
     bag = DagBag(dag_folder=str(folder))
     assert bag.dag_ids == ["same"]
     ((path, message),) = bag.import_errors.items()
-    assert path.endswith("automations/z.py") and "a.py" in message and "unique" in message
+    assert path.endswith(f"automations/{second}") and first in message
+
+
+def test_a_share_that_fails_costs_only_its_own_automations(tmp_path: Path) -> None:
+    names = [f"auto_{i}.py" for i in range(16)]
+    hanging = names[0]
+    folder = dags_folder(
+        tmp_path / "dags",
+        {name: GOOD.format(name=Path(name).stem) for name in names[1:]} | {hanging: "import time\ntime.sleep(600)\n"},
+    )
+    lost = share_of(hanging, SHARES)
+    env = {**os.environ, "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "3"}
+    script = (
+        "import json, sys\nfrom airflow.dag_processing.dagbag import DagBag\n"
+        "bag = DagBag(dag_folder=sys.argv[1])\nprint(json.dumps([sorted(bag.dag_ids), sorted(bag.import_errors)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(folder)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    dag_ids, errors = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = sorted(Path(name).stem for name in names[1:] if share_of(name, SHARES) != lost)
+    assert dag_ids == expected and len(expected) >= 8
+    assert [Path(error).name for error in errors] in ([loader_name(lost, SHARES)], [hanging])
+
+
+def test_a_loader_file_of_an_earlier_init_still_loads_the_whole_folder(tmp_path: Path) -> None:
+    folder = dags_folder(tmp_path / "dags", {f"auto_{i}.py": GOOD.format(name=f"auto_{i}") for i in range(6)})
+    for loader in folder.glob("frogml_automations_*.py"):
+        loader.unlink()
+    (folder / LEGACY_LOADER_FILE).write_text(LEGACY_LOADER_SOURCE.format(folder="automations"))
+    bag = DagBag(dag_folder=str(folder))
+    assert sorted(bag.dag_ids) == [f"auto_{i}" for i in range(6)] and bag.import_errors == {}
+    assert {Path(dag.fileloc).name for dag in bag.dags.values()} == {LEGACY_LOADER_FILE}
 
 
 SLEEPS = "import time\nx = 1\ntime.sleep(600)\n"

@@ -38,8 +38,10 @@ from frogml_airflow_provider.dags.plan import (
     SKIP_DEPLOY,
     START_DATE,
     DagPlan,
+    complete,
     dag_id_for,
     plan_dag,
+    to_plain,
 )
 
 GIT = "https://github.com/org_id/repository_name.git#dir_1/dir_2"
@@ -180,7 +182,7 @@ def test_build_deploy_is_build_then_a_metric_branch_to_deploy_or_skip() -> None:
         "direction": "ABOVE",
         "threshold": "0.65",
     }
-    build = task(plan, BUILD)["build_spec"]
+    build = complete(task(plan, BUILD)["build_spec"])  # as the operator hands it to the platform
     assert (build["kind"], build["git_uri"], build["git_branch"], build["purchase_option"]) == (
         "BuildSpecifications",
         GIT,
@@ -313,3 +315,57 @@ def test_operator_arguments_survive_a_json_round_trip(action: Any) -> None:
     plan = plan_dag(automation(action=action, trigger=metric_trigger()))
     for planned in plan.tasks:
         assert json.loads(json.dumps(dict(planned.arguments))) == dict(planned.arguments), planned.task_id
+
+
+def test_task_arguments_carry_only_what_the_automation_says() -> None:
+    plan = plan_dag(automation())
+    build_spec = task(plan, BUILD)["build_spec"]
+    deployment_spec = task(plan, DEPLOY)["deployment_spec"]
+    # Only the fields given in build_deploy() (plus the class): no default of the spec.
+    assert set(build_spec) == {"kind", "git_uri", "git_access_token_secret", "tags", "env_vars", "resources"}
+    assert deployment_spec == {"kind": "DeploymentSpecifications", "number_of_pods": 1, "variation_name": "B"}
+    # A value given equal to the default is left out too; one given as another type is kept as written.
+    assert to_plain(DeploymentSpecifications(variation_name="default", number_of_pods=2)) == to_plain(
+        DeploymentSpecifications()
+    )
+    assert to_plain(BuildSpecifications(git_uri=GIT, resources=GpuResources("NVIDIA_T4", 1)))["resources"] == {
+        "kind": "GpuResources",
+        "gpu_type": "NVIDIA_T4",
+        "gpu_amount": 1,
+    }
+
+
+def test_complete_gives_the_operators_every_default_back(corpus_specs: list[Any]) -> None:
+    assert len(corpus_specs) > 20
+    for spec in corpus_specs:
+        assert complete(to_plain(spec)) == to_plain(spec, defaults=True), spec
+        assert complete(to_plain(spec, defaults=True)) == to_plain(spec, defaults=True)  # DAGs of earlier versions
+
+
+def test_complete_fills_a_hand_written_argument_and_keeps_unknown_keys() -> None:
+    full = complete({"git_uri": GIT, "extra": 1}, "BuildSpecifications")
+    assert full == {**to_plain(BuildSpecifications(git_uri=GIT), defaults=True), "extra": 1}
+    assert complete({"a": 1}, "NoSuchSpec") == {"a": 1}
+    first, second = complete({}, "BuildSpecifications"), complete({}, "BuildSpecifications")
+    first["tags"].append("mutated")
+    assert second["tags"] == []  # defaults are copied, never shared between calls
+
+
+@pytest.fixture(scope="module")
+def corpus_specs(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """Every spec object of the export corpus (all actions, conditions and resource types)."""
+    import dataclasses
+
+    from frogml_airflow_provider.dags.loading import load_automations
+    from tests.export.corpus import CORPUS
+
+    folder = tmp_path_factory.mktemp("corpus")
+    (folder / "corpus.py").write_text(CORPUS)
+    report = load_automations(folder)
+    assert report.ok, report.errors
+    specs: list[Any] = []
+    for item in report.automations:
+        for value in (item.automation.trigger, item.automation.action):
+            specs.append(value)
+            specs.extend(v for v in vars(value).values() if dataclasses.is_dataclass(v))
+    return specs

@@ -15,6 +15,7 @@ from airflow.sdk.exceptions import TaskDeferred
 from frogml_airflow_provider.operators.build import FrogMLBuildFailed, FrogMLBuildOperator
 from frogml_airflow_provider.operators.deploy import FrogMLDeployFailed, FrogMLDeployOperator
 from frogml_airflow_provider.platform.base import BuildState, DeploymentState
+from frogml_airflow_provider.platform.local.machine import this_machine
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
@@ -46,11 +47,39 @@ def test_build_defers_and_completes_with_metrics(local_conn: LocalPlatform, make
         operator.execute({"ti": ti})
     trigger = deferred.value.trigger
     assert isinstance(trigger, FrogMLBuildTrigger)
-    assert trigger.serialize()[1]["platform"] == {"kind": "local", "state_dir": str(local_conn.state_dir)}
+    assert trigger.serialize()[1]["platform"] == {
+        "kind": "local",
+        "state_dir": str(local_conn.state_dir),
+        "machine": this_machine(),
+    }
     event = run_trigger(trigger)
     build_id = operator.execute_complete({"ti": ti}, event)
     assert build_id == ti.xcom_pull("build", "build_id")
     assert ti.xcom_pull("build", "metrics") == {"f1_score": 0.9}
+
+
+def test_a_sparse_spec_from_the_dag_reaches_the_platform_with_every_default(
+    local_conn: LocalPlatform, make_repo
+) -> None:
+    """Generated DAGs carry only what the automation says (``plan.to_plain``); the operator completes it."""
+    operator = FrogMLBuildOperator(
+        task_id="build",
+        model_id="tiny-model",
+        build_spec={"kind": "BuildSpecifications", "git_uri": str(make_repo()), "env_vars": ["BUILD_SECONDS=0"]},
+        poll_interval=0.2,
+    )
+    with pytest.raises(TaskDeferred):
+        operator.execute({"ti": TaskInstanceXCom("build")})
+    (row,) = local_conn.store.builds("tiny-model")
+    stored = json.loads(row["spec"])
+    assert (stored["git_branch"], stored["main_dir"], stored["push_image"], stored["purchase_option"]) == (
+        "main",
+        "main",
+        True,
+        "spot",
+    )
+    assert stored["resources"] == {"kind": "CpuResources", "cpu_fraction": 2, "memory": "2Gi"}
+    assert stored["env_vars"] == ["BUILD_SECONDS=0"]
 
 
 def test_a_retry_reattaches_to_the_runs_build(local_conn: LocalPlatform, make_repo) -> None:

@@ -26,6 +26,7 @@ from frogml_airflow_provider.platform.base import (
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
 from frogml_airflow_provider.platform.local.batch import LocalBatchJobs
 from frogml_airflow_provider.platform.local.build_runner import TOKEN_ENV
+from frogml_airflow_provider.platform.local.machine import FIX, check_locator, claim
 from frogml_airflow_provider.platform.local.paths import StateDir
 from frogml_airflow_provider.platform.local.processes import process_alive, runs, spawn, terminate
 from frogml_airflow_provider.platform.local.server import ServerLimits
@@ -44,15 +45,24 @@ class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
 
     name = "local"
 
-    def __init__(self, state_dir: str | os.PathLike[str], *, server_limits: ServerLimits | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: str | os.PathLike[str],
+        *,
+        server_limits: ServerLimits | None = None,
+        machine: str | None = None,
+    ) -> None:
+        """``machine``: where the locator was made (a trigger's); another machine's fails fast."""
         self.paths = StateDir(state_dir)
         self.state_dir = self.paths.root
+        check_locator(machine, self.state_dir)
+        self.machine = claim(self.state_dir)  # one machine per state folder (local/machine.py)
         self.store = Store(self.paths)
         self.analytics = AnalyticsStore(self.paths.analytics_db)
         self.server_limits = server_limits
 
     def locator(self) -> dict[str, Any]:
-        return {"kind": self.name, "state_dir": str(self.state_dir)}
+        return {"kind": self.name, "state_dir": str(self.state_dir), "machine": self.machine}
 
     # -- builds ----------------------------------------------------------------------------
     def submit_build(self, request: BuildRequest) -> Build:
@@ -77,8 +87,11 @@ class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
     def get_build(self, build_id: str, *, log_tail: bool = True) -> Build:
         row = self.store.build_row(build_id)
         if row is None:
-            where = "" if self.store.exists() else f": {self.store.path} does not exist (never used, or deleted)"
-            raise PlatformError(f"no local build {build_id!r} in the state folder {self.state_dir}{where}")
+            where = "" if self.store.exists() else f" ({self.store.path} does not exist: never used, or deleted)"
+            raise PlatformError(
+                f"no local build {build_id!r} in state folder {self.state_dir}{where} on this machine; a local "
+                f"build lives on the machine that started it. {FIX}"
+            )
         return self._build(row, log_tail=log_tail)
 
     def _build(self, row: Any, *, log_tail: bool) -> Build:

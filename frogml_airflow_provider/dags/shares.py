@@ -1,0 +1,137 @@
+"""The automations folder split over several loader DAG files ("shares"). Pure: no Airflow.
+
+Airflow parses one DAG file in one process, inside one ``dagbag_import_timeout`` and one
+``dag_file_processor_timeout``, and ``[dag_processor] parsing_processes`` work in parallel only
+across files. So ``frogml-airflow init`` writes ``SHARES`` loader files, and each takes the
+automation files whose relative path hashes to its number: a share's cost stays a fraction of
+the folder's, the shares parse in parallel, and one that fails (or times out) costs only its
+own automations. The hash is of the path alone, so adding, removing or renaming one file never
+moves another file to another share, and DAG ids stay the automations' names.
+
+Duplicate names across shares: a share cannot see the other shares' automations without
+importing their files (the cost and the risk sharding avoids), so each share writes the names it
+loaded to a small index, one JSON file per share (``NameIndex``), and reads the others'. A claim
+counts only while its file is unchanged (same size and mtime), so an edit or a rename frees the
+name at once. As without shares, the file first in sorted order keeps the DAG; the other gets an
+import error naming both files. A new duplicate is caught from the later file's next parse (the
+earlier file's share must have written its claim first), so for one pass both DAGs may exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from frogml_airflow_provider.dags.plan import dag_id_for
+
+SHARES = 16  # what ``frogml-airflow init`` writes: 5,000 automations make ~310 per share
+LOADER_PREFIX = "frogml_automations_"
+
+
+def share_of(relative: str, shares: int) -> int:
+    """The share of an automation file, by its path relative to the automations folder."""
+    digest = hashlib.blake2b(Path(relative).as_posix().encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shares
+
+
+def loader_name(share: int, shares: int) -> str:
+    """``frogml_automations_03.py``: the loader file of one share."""
+    return f"{LOADER_PREFIX}{share:0{max(2, len(str(shares - 1)))}d}.py"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An automation name that a file of another share defined, when that file was last loaded."""
+
+    file: str  # relative to the automations folder
+    name: str
+
+    @property
+    def dag_id(self) -> str:
+        return dag_id_for(self.name)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One file this share loaded: its stat before the import, and the names it defined."""
+
+    file: str
+    mtime_ns: int
+    size: int
+    names: tuple[str, ...]
+
+
+class NameIndex:
+    """The names each share loaded, one JSON file per share in ``directory`` (one per folder).
+
+    Written with an atomic rename, only when it changed; a missing, unreadable or foreign file
+    counts as "no claims", so a broken index never costs a DAG, only the cross-share check.
+    """
+
+    def __init__(self, directory: Path, root: Path, share: int, shares: int) -> None:
+        self.directory = directory
+        self.root = root
+        self.share = share
+        self.shares = shares
+
+    @staticmethod
+    def folder_for(base: Path, root: Path) -> Path:
+        """Where the index of the automations folder ``root`` lives, under ``base``."""
+        return base / hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
+
+    def _path(self, share: int) -> Path:
+        return self.directory / f"share-{share:03d}-of-{self.shares:03d}.json"
+
+    def write(self, loaded: Iterable[Loaded]) -> None:
+        data = {
+            "root": str(self.root),
+            "files": {item.file: [item.mtime_ns, item.size, list(item.names)] for item in loaded},
+        }
+        text = json.dumps(data, sort_keys=True)
+        path = self._path(self.share)
+        try:
+            if path.exists() and path.read_text() == text:
+                return
+            self.directory.mkdir(parents=True, exist_ok=True)
+            scratch = path.with_suffix(f".{os.getpid()}.tmp")
+            scratch.write_text(text)
+            os.replace(scratch, path)
+        except OSError:
+            return  # a read-only home: only the cross-share duplicate check is lost
+
+    def claims(self, dag_ids: Iterable[str]) -> dict[str, Claim]:
+        """dag_id -> the first claim in sorted file order, from the other shares' unchanged files,
+        for the given DAG ids only (a file is stat'ed only when it claims one of them)."""
+        wanted = set(dag_ids)
+        found: dict[str, Claim] = {}
+        for share in range(self.shares):
+            if share == self.share:
+                continue
+            for claim in self._read(share, wanted):
+                first = found.get(claim.dag_id)
+                if first is None or claim.file < first.file:
+                    found[claim.dag_id] = claim
+        return found
+
+    def _read(self, share: int, wanted: set[str]) -> list[Claim]:
+        try:
+            data = json.loads(self._path(share).read_text())
+            files = data["files"] if data.get("root") == str(self.root) else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return []
+        claims: list[Claim] = []
+        for file, entry in files.items():
+            try:
+                mtime_ns, size, names = entry
+                if not any(dag_id_for(str(name)) in wanted for name in names):
+                    continue
+                stat = (self.root / file).stat()
+            except (OSError, ValueError, TypeError):
+                continue  # gone, renamed, or a malformed entry: no claim
+            if (stat.st_mtime_ns, stat.st_size) == (mtime_ns, size):
+                claims.extend(Claim(file, str(name)) for name in names if dag_id_for(str(name)) in wanted)
+        return claims
