@@ -1,6 +1,6 @@
 """The demo's guided run, once Airflow answers: train and deploy the sample model, call it, score
 the shipped flowers with a batch job (nightly_batch), then make its error rate cross the threshold
-so that a metric-triggered retrain starts.
+so that a metric-triggered retrain starts; then show where each automation runs (``status``).
 
     python scripts/demo_walkthrough.py http://127.0.0.1:8080 PASSWORD STATE_DIR
 """
@@ -8,6 +8,8 @@ so that a metric-triggered retrain starts.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -73,6 +75,15 @@ def main(url: str, password: str, state_dir: str) -> int:
         "evaluates the error rate every minute: within a minute it starts one retrain (and no second one "
         f"while the rate stays high). Watch {url}/dags/retrain_iris_on_errors and {url}/frogml/models/iris-classifier"
     )
+    say("where each automation runs: frogml-airflow status dags_examples/automations (JFrog ML: not set up here)")
+    automations = Path(__file__).resolve().parent.parent / "dags_examples" / "automations"
+    env = {
+        **os.environ,
+        "FROGML_AIRFLOW_URL": url,
+        "FROGML_AIRFLOW_USERNAME": "admin",
+        "FROGML_AIRFLOW_PASSWORD": password,
+    }
+    subprocess.run(["frogml-airflow", "status", str(automations)], env=env, timeout=120, check=False)
     return 0
 
 

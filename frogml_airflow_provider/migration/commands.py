@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from frogml_airflow_provider.migration.handover import Candidate, Native, Option
 if TYPE_CHECKING:
     from frogml_airflow_provider.platform.jfrog.automations import AutomationsService
 
+_REGISTERED = ("enabled", "disabled")
 # Fields that describe state, not the automation: never drift.
 _STATE_FIELDS = frozenset({"is_enabled"})
 
@@ -207,22 +208,23 @@ class Row:
 
 
 def status_rows(
-    folder: Path, candidates: dict[str, Candidate], airflow: Any, jfrog: RegisteredAutomations
+    folder: Path, candidates: dict[str, Candidate], airflow: Any, jfrog: RegisteredAutomations | None
 ) -> list[Row]:
+    """``jfrog`` None: JFrog ML is not set up here; its columns say "unknown"."""
     from frogml_airflow_provider.management.specs import changed_fields, trigger_kind
 
     ledger = read_ledger(folder)
-    natives = {a.automation_spec.automation_name: a for a in jfrog.all()}
+    natives = {a.automation_spec.automation_name: a for a in jfrog.all()} if jfrog else {}
     rows = []
     for name in sorted(set(candidates) | set(natives)):
         candidate = candidates.get(name)
         dag: DagState | None = airflow.dag(candidate.dag_id) if candidate else None
-        native = jfrog.find(name) if name in natives else None
+        native = jfrog.find(name) if jfrog and name in natives else None
         drift: list[str] = []
-        if candidate and native:
+        if jfrog and candidate and native:
             wanted = jfrog.disabled_spec(candidate.automation)
             drift = [f for f in changed_fields(native.spec, wanted) if f not in _STATE_FIELDS]
-        started, status = jfrog.last_execution(native, name) if native else ("", "")
+        started, status = jfrog.last_execution(native, name) if jfrog and native else ("", "")
         handover = ledger.handovers.get(name)
         rows.append(
             Row(
@@ -234,7 +236,7 @@ def status_rows(
                 dag_scheduled=bool(dag and dag.scheduled),
                 last_run=dag.last_run_at if dag else "",
                 last_run_state=dag.last_run_state if dag else "",
-                native="absent" if native is None else ("enabled" if native.enabled else "disabled"),
+                native=_native_state(native, known=jfrog is not None),
                 native_scheduled=bool(native and trigger_kind(native.spec) in ("scheduled", "metric")),
                 last_execution=started,
                 last_execution_status=status,
@@ -244,11 +246,37 @@ def status_rows(
     return rows
 
 
+def _native_state(native: Native | None, *, known: bool) -> str:
+    if not known:
+        return "unknown"
+    return "absent" if native is None else ("enabled" if native.enabled else "disabled")
+
+
+@contextmanager
+def _jfrog_if_set_up(conn_id: str) -> Iterator[RegisteredAutomations | None]:
+    """The JFrog ML side, or None (said on stderr) where this machine has no way to reach it: no
+    SDK, no credentials, or a connection naming the local platform. Call failures still fail."""
+    from frogml_airflow_provider.errors import SetupError
+    from frogml_airflow_provider.management.commands import session
+
+    with ExitStack() as stack:
+        try:
+            client = stack.enter_context(session(conn_id))
+        except SetupError as error:
+            print(f"note   JFrog ML is not set up here, so its side is unknown: {error}", file=sys.stderr)
+            client = None
+        yield RegisteredAutomations(client.automations) if client is not None else None
+
+
 def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) -> int:
     try:
         folder, candidates = load_candidates(path)
-        with _sides(conn_id, airflow_url) as (airflow, jfrog):
-            rows = status_rows(folder, candidates, airflow, jfrog)
+        with _jfrog_if_set_up(conn_id) as jfrog:
+            airflow = AirflowApi(airflow_url)
+            try:
+                rows = status_rows(folder, candidates, airflow, jfrog)
+            finally:
+                airflow.close()
     except FrogMLProviderError as error:
         print(f"error  {error}", file=sys.stderr)
         return int(getattr(error, "exit_code", 2))
@@ -282,7 +310,7 @@ def print_status(rows: list[Row]) -> None:
                 " ".join(filter(None, (row.last_run_state, row.last_run))) or "-",
                 row.native,
                 " ".join(filter(None, (row.last_execution_status, row.last_execution))) or "-",
-                ", ".join(row.drift) if row.drift else ("-" if row.source and row.native != "absent" else "n/a"),
+                ", ".join(row.drift) if row.drift else ("-" if row.source and row.native in _REGISTERED else "n/a"),
             ]
         )
     widths = [max(len(cell) for cell in column) for column in zip(headers, *table, strict=False)]

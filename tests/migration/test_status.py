@@ -65,3 +65,15 @@ def test_status_after_a_hand_over_says_jfrog_and_since_when(
     churn = rows(cli("status", automations, "--json"))[CHURN]
     assert (churn["runs_on"], churn["owner"], churn["dag"], churn["native"]) == ("jfrog", "jfrog", "paused", "enabled")
     assert churn["since"].endswith("Z") and churn["drift"] == []
+
+
+def test_status_without_jfrog_ml_set_up_shows_the_airflow_side(
+    airflow: ApiServer, automations: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("AIRFLOW_CONN_FROGML_DEFAULT", "JF_URL", "JF_ACCESS_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    done = cli("status", automations, "--json")
+    assert done.code == 0, done.err
+    assert "JFrog ML is not set up here" in done.err
+    churn = rows(done)[CHURN]
+    assert (churn["dag"], churn["native"], churn["runs_on"]) == ("active", "unknown", "airflow")
