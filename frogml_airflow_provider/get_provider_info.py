@@ -164,6 +164,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "3600",
                         "default": "21600",
                     },
+                    "automations_folder": {
+                        "description": "The automation files' folder, for the console's status page "
+                        "(empty: <dags_folder>/automations, where frogml-airflow init puts it).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "/opt/airflow/dags/automations",
+                        "default": "",
+                    },
                     "local_state_dir": {
                         "description": "Where the local embedded platform keeps builds, deployments and "
                         "analytics when the frogml connection does not say (extra.state_dir). "

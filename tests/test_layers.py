@@ -25,7 +25,16 @@ LAYERS: list[tuple[str, ...]] = [
     ("automations",),  # the frogml-compatible spec (pure)
     # Pure: files -> plans (the ledger says which DAGs JFrog ML runs instead); the spec <-> its wire
     # form (native.py out, wire.py + from_native.py back) and the automation files written of it.
-    ("dags.budget", "dags.shim", "dags.locate", "dags.loading", "dags.ledger", "dags.plan", "dags.catalog"),
+    (
+        "dags.budget",
+        "dags.shim",
+        "dags.locate",
+        "dags.loading",
+        "dags.ledger",
+        "dags.plan",
+        "dags.catalog",
+        "dags.shares",
+    ),
     ("export.native", "export.wire", "export.from_native", "export.files", "export.pull"),
     ("platform.base", "platform.batch_folders"),  # the platform interface; batch folders and templates (pure)
     ("platform.local", "platform.jfrog"),  # the platforms; platform.jfrog.session is the JFrog ML client

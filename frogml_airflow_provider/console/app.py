@@ -77,6 +77,12 @@ def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) 
     def model(model_id: str) -> str:
         return pages.model_page(factory(), model_id, prefix)  # type: ignore[operator]
 
+    @app.get("/status", response_class=HTMLResponse)
+    def where_automations_run() -> str:
+        from frogml_airflow_provider.console.status import status_page
+
+        return status_page(prefix)
+
     @app.get("/batch", response_class=HTMLResponse)
     def batch_jobs() -> str:
         return batch.batch_jobs_page(factory(), prefix)  # type: ignore[operator]

@@ -47,7 +47,8 @@ def index(platform: ShowsHistory, prefix: str) -> str:
     return page(
         "JFrog ML local platform",
         (
-            f"<p>Models: {model_links} · <a href='{prefix}/batch'>batch jobs</a></p>"
+            f"<p>Models: {model_links} · <a href='{prefix}/batch'>batch jobs</a> · "
+            f"<a href='{prefix}/status'>where each automation runs</a></p>"
             f"<h2>Deployments</h2>{deployments_table(platform)}"
             "<h2>Builds</h2><table><tr><th>build</th><th>model</th><th>state</th><th>metrics</th><th>started</th></tr>"
             f"{rows}</table>"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 from frogml_airflow_provider.dags.ledger import read_ledger
 from frogml_airflow_provider.errors import FrogMLProviderError, HandoverError
 from frogml_airflow_provider.migration.airflow_api import AirflowApi, DagState
+from frogml_airflow_provider.migration.drift import drifted_fields
 from frogml_airflow_provider.migration.handover import Candidate, Native, Options, to_airflow, to_jfrog
 
 if TYPE_CHECKING:
     from frogml_airflow_provider.platform.jfrog.automations import AutomationsService
 
 _REGISTERED = ("enabled", "disabled")
-# Fields that describe state, not the automation: never drift.
-_STATE_FIELDS = frozenset({"is_enabled"})
 
 
 class RegisteredAutomations:
@@ -80,6 +79,10 @@ class RegisteredAutomations:
         self.api.session.secrets.update(secret_values(spec))
         return spec
 
+    def as_json(self, native: Native) -> dict[str, Any]:
+        """The registered spec's protobuf-JSON (what ``export.native`` writes for a file)."""
+        return dict(self.api.sdk.json_format.MessageToDict(native.spec))
+
     def last_execution(self, native: Native, name: str) -> tuple[str, str]:
         from frogml_airflow_provider.management.commands import EXECUTION_STATUSES
         from frogml_airflow_provider.management.specs import timestamp
@@ -108,6 +111,7 @@ def load_candidates(path: Path) -> tuple[Path, dict[str, Candidate]]:
     """The automations folder and its automations by name; HandoverError listing every problem."""
     from frogml_airflow_provider.dags.loading import load_automations
     from frogml_airflow_provider.dags.plan import dag_id_for
+    from frogml_airflow_provider.export.native import automation_spec
 
     if not path.is_dir():
         raise HandoverError(f"{path}: not a folder; give the automations folder (the one beside the loader DAG file)")
@@ -118,7 +122,9 @@ def load_candidates(path: Path) -> tuple[Path, dict[str, Candidate]]:
     found = {}
     for item in report.automations:
         name = item.automation.name
-        found[name] = Candidate(name, dag_id_for(name), os.path.relpath(item.file, path), item.automation)
+        found[name] = Candidate(
+            name, dag_id_for(name), os.path.relpath(item.file, path), item.automation, automation_spec(item.automation)
+        )
     return path, found
 
 
@@ -211,7 +217,7 @@ def status_rows(
     folder: Path, candidates: dict[str, Candidate], airflow: Any, jfrog: RegisteredAutomations | None
 ) -> list[Row]:
     """``jfrog`` None: JFrog ML is not set up here; its columns say "unknown"."""
-    from frogml_airflow_provider.management.specs import changed_fields, trigger_kind
+    from frogml_airflow_provider.management.specs import trigger_kind
 
     ledger = read_ledger(folder)
     natives = {a.automation_spec.automation_name: a for a in jfrog.all()} if jfrog else {}
@@ -222,8 +228,7 @@ def status_rows(
         native = jfrog.find(name) if jfrog and name in natives else None
         drift: list[str] = []
         if jfrog and candidate and native:
-            wanted = jfrog.disabled_spec(candidate.automation)
-            drift = [f for f in changed_fields(native.spec, wanted) if f not in _STATE_FIELDS]
+            drift = drifted_fields(candidate.spec, jfrog.as_json(native))
         started, status = jfrog.last_execution(native, name) if jfrog and native else ("", "")
         handover = ledger.handovers.get(name)
         rows.append(
@@ -253,9 +258,9 @@ def _native_state(native: Native | None, *, known: bool) -> str:
 
 
 @contextmanager
-def _jfrog_if_set_up(conn_id: str) -> Iterator[RegisteredAutomations | None]:
-    """The JFrog ML side, or None (said on stderr) where this machine has no way to reach it: no
-    SDK, no credentials, or a connection naming the local platform. Call failures still fail."""
+def jfrog_if_set_up(conn_id: str, note: Callable[[str], None]) -> Iterator[RegisteredAutomations | None]:
+    """The JFrog ML side, or None (with a ``note`` saying why) where this machine has no way to reach
+    it: no SDK, no credentials, or a connection naming the local platform. Call failures still fail."""
     from frogml_airflow_provider.errors import SetupError
     from frogml_airflow_provider.management.commands import session
 
@@ -263,7 +268,7 @@ def _jfrog_if_set_up(conn_id: str) -> Iterator[RegisteredAutomations | None]:
         try:
             client = stack.enter_context(session(conn_id))
         except SetupError as error:
-            print(f"note   JFrog ML is not set up here, so its side is unknown: {error}", file=sys.stderr)
+            note(f"JFrog ML is not set up here, so its side is unknown: {error}")
             client = None
         yield RegisteredAutomations(client.automations) if client is not None else None
 
@@ -271,7 +276,7 @@ def _jfrog_if_set_up(conn_id: str) -> Iterator[RegisteredAutomations | None]:
 def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) -> int:
     try:
         folder, candidates = load_candidates(path)
-        with _jfrog_if_set_up(conn_id) as jfrog:
+        with jfrog_if_set_up(conn_id, lambda text: print(f"note   {text}", file=sys.stderr)) as jfrog:
             airflow = AirflowApi(airflow_url)
             try:
                 rows = status_rows(folder, candidates, airflow, jfrog)

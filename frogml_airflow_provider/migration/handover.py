@@ -71,7 +71,8 @@ class Candidate:
     name: str
     dag_id: str
     source: str
-    automation: Any  # the spec's Automation
+    automation: Any  # the spec's Automation (None where only its wire form is known: the console)
+    spec: dict[str, Any]  # its AutomationSpec protobuf-JSON (export.native), secrets as written
 
 
 @dataclass
