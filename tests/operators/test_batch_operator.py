@@ -75,7 +75,8 @@ def test_a_batch_job_defers_and_writes_every_row_to_the_rendered_folders(local_c
         operator.execute(context(ti))
     trigger = deferred.value.trigger
     assert isinstance(trigger, FrogMLBatchTrigger)
-    assert trigger.serialize()[1]["platform"] == {"kind": "local", "state_dir": str(local_conn.state_dir)}
+    assert trigger.serialize()[1]["platform"] == local_conn.locator()
+    assert local_conn.locator()["state_dir"] == str(local_conn.state_dir)
     job_id = operator.execute_complete(context(ti), run_trigger(trigger))
     assert job_id == ti.xcom_pull("run_batch", "batch_job_id") and ti.xcom_pull("run_batch", "build_id") == built
     scored = pd.read_feather(local_conn.state_dir / "buckets" / "out" / "scores" / "2024" / "03-09" / "rows.feather")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from frogml_airflow_provider.platform.base import PlatformError
-from frogml_airflow_provider.platform.local.machine import MARKER, this_machine
+from frogml_airflow_provider.platform.local.machine import MARKER, claim, this_machine
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from frogml_airflow_provider.platform.registry import platform_from_locator
 
@@ -18,6 +18,7 @@ from frogml_airflow_provider.platform.registry import platform_from_locator
 def _worker(state_dir: str, worker: int, builds: int) -> None:
     """What a worker process does to the registry: open the platform, record builds, read them back."""
     platform = LocalPlatform(state_dir)
+    assert claim(Path(state_dir)) == this_machine()  # as every write path does first; six claim at once
     for number in range(builds):
         build_id = platform.store.new_build(f"model-{worker}", f"dag/run_{number}/build", {"git_uri": "/repo"})
         assert platform.store.build_row(build_id) is not None
@@ -61,3 +62,10 @@ def test_a_trigger_from_another_machine_fails_at_once(tmp_path: Path) -> None:
 def test_a_build_started_elsewhere_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(PlatformError, match=r"lives on the machine that started it.*JFrog ML backend"):
         LocalPlatform(tmp_path / "state").get_build("model-20261203-abcdef12")
+
+
+def test_reading_an_unused_state_folder_claims_nothing(tmp_path: Path) -> None:
+    state_dir = tmp_path / "never-used"
+    platform = LocalPlatform(state_dir)
+    assert platform.builds() == [] and platform.locator()["machine"] == this_machine()
+    assert not state_dir.exists()  # a page view or a status check writes nothing

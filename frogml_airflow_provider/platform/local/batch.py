@@ -40,6 +40,7 @@ class LocalBatchJobs:
 
     state_dir: Path
     paths: StateDir
+    machine: str
     store: Store
 
     @property
@@ -47,6 +48,9 @@ class LocalBatchJobs:
         return BatchStore(self.store)
 
     def submit_batch_job(self, request: BatchJobRequest) -> BatchJob:
+        from frogml_airflow_provider.platform.local.machine import claim
+
+        self.machine = claim(self.state_dir)
         model_id, data = request.model_id, request.data_spec
         build_id = self.batch_build(model_id, request.build_id)
         input_type, output_type = file_type(data, "input_file_type"), file_type(data, "output_file_type")

@@ -40,8 +40,19 @@ def this_machine() -> str:
     return f"{socket.gethostname()}/{machine_id or '-'}"
 
 
+def owner(state_dir: Path) -> str:
+    """The machine the folder belongs to (this one when unclaimed): reads only, creates nothing;
+    raises when it is another's."""
+    marker = state_dir / MARKER
+    mine = this_machine()
+    if not marker.exists():
+        return mine
+    return _compare(state_dir, marker, mine)
+
+
 def claim(state_dir: Path) -> str:
-    """The machine the folder belongs to, claiming it for this one when unclaimed; raises on another's."""
+    """The machine the folder belongs to, claiming it for this one when unclaimed (before the first
+    write: a build, a deployment, a batch job); raises on another's."""
     marker = state_dir / MARKER
     mine = this_machine()
     try:
@@ -51,6 +62,10 @@ def claim(state_dir: Path) -> str:
         return mine
     except FileExistsError:
         pass
+    return _compare(state_dir, marker, mine)
+
+
+def _compare(state_dir: Path, marker: Path, mine: str) -> str:
     try:
         owner = str(json.loads(marker.read_text())["machine"])
     except (OSError, ValueError, KeyError, TypeError):

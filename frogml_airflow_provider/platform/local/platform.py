@@ -26,7 +26,7 @@ from frogml_airflow_provider.platform.base import (
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
 from frogml_airflow_provider.platform.local.batch import LocalBatchJobs
 from frogml_airflow_provider.platform.local.build_runner import TOKEN_ENV
-from frogml_airflow_provider.platform.local.machine import FIX, check_locator, claim
+from frogml_airflow_provider.platform.local.machine import FIX, check_locator, claim, owner
 from frogml_airflow_provider.platform.local.paths import StateDir
 from frogml_airflow_provider.platform.local.processes import process_alive, runs, spawn, terminate
 from frogml_airflow_provider.platform.local.server import ServerLimits
@@ -56,7 +56,7 @@ class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
         self.paths = StateDir(state_dir)
         self.state_dir = self.paths.root
         check_locator(machine, self.state_dir)
-        self.machine = claim(self.state_dir)  # one machine per state folder (local/machine.py)
+        self.machine = owner(self.state_dir)  # one machine per state folder (local/machine.py); claimed on write
         self.store = Store(self.paths)
         self.analytics = AnalyticsStore(self.paths.analytics_db)
         self.server_limits = server_limits
@@ -69,6 +69,7 @@ class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
         if not request.build_spec.get("git_uri"):
             raise PlatformError(f"cannot build model {request.model_id!r}: the build spec has no git_uri")
         self.paths.inside("model_id", request.model_id)  # refused before anything is recorded
+        self.machine = claim(self.state_dir)
         build_id = self.store.new_build(request.model_id, request.run_key, dict(request.build_spec))
         build_dir = self.paths.build_dir(build_id)
         build_dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +134,7 @@ class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
     def deploy(self, model_id: str, build_id: str, deployment_spec: Mapping[str, Any]) -> Deployment:
         variation = str(deployment_spec.get("variation_name") or "default")
         deploy_dir = self.paths.deployment_dir(model_id, variation)  # refuses unsafe names first
+        self.machine = claim(self.state_dir)
         build = self.get_build(build_id, log_tail=False)
         if build.state is not BuildState.SUCCESSFUL:
             raise PlatformError(f"cannot deploy build {build_id} of model {model_id!r}: it is {build.state.value}")
