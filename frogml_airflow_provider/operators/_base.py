@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -63,3 +65,19 @@ class FrogMLBaseOperator(FrogMLOperatorMixin, BaseOperator):
         self.model_id = model_id
         self.automation_name = automation_name
         self.frogml_conn_id = frogml_conn_id
+
+    def defer_until(self, trigger_class: type[Any], deadline: float, poll: float | None, **identity: Any) -> None:
+        """Wait in the triggerer for the platform's job named by ``identity`` (a build, a batch job)
+        until ``deadline`` (epoch seconds), then ``execute_complete``. The trigger reports the
+        deadline itself, so the job gets cancelled; Airflow's own timeout is only a safety net."""
+        self.defer(
+            trigger=trigger_class(
+                platform=self.hook.locator,
+                deadline=deadline,
+                poll_interval=poll_interval(poll),
+                initial_delay=trigger_initial_delay(),
+                **identity,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=max(0.0, deadline - time.time()) + 300),
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,9 +11,7 @@ from airflow.sdk import Context
 from frogml_airflow_provider.errors import FrogMLBatchFailed, PlatformError
 from frogml_airflow_provider.operators._base import (
     FrogMLBaseOperator,
-    poll_interval,
     run_key,
-    trigger_initial_delay,
 )
 from frogml_airflow_provider.operators.links import FrogMLBatchJobLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BatchJob, BatchJobRequest, BatchJobState
@@ -101,18 +98,7 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
         if job.state.terminal:
             return self._finish(job.to_event())
         deadline = job.started_at + self._bound().total_seconds()
-        self.defer(
-            trigger=FrogMLBatchTrigger(
-                platform=self.hook.locator,
-                job_id=job.job_id,
-                deadline=deadline,
-                poll_interval=poll_interval(self.poll_interval),
-                initial_delay=trigger_initial_delay(),
-            ),
-            method_name="execute_complete",
-            # A safety net only: the trigger reports the deadline itself, so the job gets cancelled.
-            timeout=timedelta(seconds=max(0.0, deadline - time.time()) + 300),
-        )
+        self.defer_until(FrogMLBatchTrigger, deadline, self.poll_interval, job_id=job.job_id)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         job_id = event.get("job_id") or context["ti"].xcom_pull(task_ids=self.task_id, key=BATCH_JOB_ID)

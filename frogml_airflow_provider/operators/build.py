@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -13,9 +12,7 @@ from frogml_airflow_provider.dags.plan import complete
 from frogml_airflow_provider.errors import FrogMLBuildFailed, PlatformError
 from frogml_airflow_provider.operators._base import (
     FrogMLBaseOperator,
-    poll_interval,
     run_key,
-    trigger_initial_delay,
 )
 from frogml_airflow_provider.operators.links import FrogMLBuildLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState
@@ -84,18 +81,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         if build.state.terminal:
             return self._finish(context, build.to_event())
         deadline = build.started_at + self.build_timeout.total_seconds()
-        self.defer(
-            trigger=FrogMLBuildTrigger(
-                platform=self.hook.locator,
-                build_id=build.build_id,
-                deadline=deadline,
-                poll_interval=poll_interval(self.poll_interval),
-                initial_delay=trigger_initial_delay(),
-            ),
-            method_name="execute_complete",
-            # A safety net only: the trigger reports the deadline itself, so the build gets cancelled.
-            timeout=timedelta(seconds=max(0.0, deadline - time.time()) + 300),
-        )
+        self.defer_until(FrogMLBuildTrigger, deadline, self.poll_interval, build_id=build.build_id)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         build_id = event.get("build_id") or context["ti"].xcom_pull(task_ids=self.task_id, key=BUILD_ID)
