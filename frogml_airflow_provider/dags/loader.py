@@ -50,8 +50,11 @@ def load_share(loader_file: str, folder: str = "automations", *, share: int, sha
     real_root = os.path.realpath(root)  # discovery yields resolved paths: a symlinked folder shares alike
     stats: dict[str, os.stat_result] = {}
 
+    prefix = real_root.rstrip(os.sep) + os.sep
+
     def mine(path: Path) -> bool:
-        relative = os.path.relpath(path, real_root)
+        text = str(path)  # discovered under the resolved root: slicing is relpath, without its cost
+        relative = text[len(prefix) :] if text.startswith(prefix) else os.path.relpath(text, real_root)
         if share_of(relative, shares) != share:
             return False
         try:

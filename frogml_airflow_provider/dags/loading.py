@@ -61,11 +61,14 @@ def discover(root: Path) -> list[Path]:
     """Automation candidates under ``root`` (a folder or one file), sorted."""
     if root.is_file():
         return [root]
-    found: list[Path] = []
+    found: list[str] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not _skip_dir(Path(folder, d)))
-        found.extend(Path(folder, f) for f in files if f.endswith(".py") and f != "setup.py" and not f.startswith("."))
-    return sorted(found)
+        found.extend(
+            os.path.join(folder, f) for f in files if f.endswith(".py") and f != "setup.py" and not f.startswith(".")
+        )
+    # Sorted as Paths sort (component by component), on strings: every loader share walks the folder.
+    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
 
 
 def _skip_dir(path: Path) -> bool:

@@ -34,7 +34,7 @@ LOADER_PREFIX = "frogml_automations_"
 
 def share_of(relative: str, shares: int) -> int:
     """The share of an automation file, by its path relative to the automations folder."""
-    digest = hashlib.blake2b(Path(relative).as_posix().encode(), digest_size=8).digest()
+    digest = hashlib.blake2b(relative.replace(os.sep, "/").encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % shares
 
 
