@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.airflow import free_port
+
 
 def _pg_bin() -> Path:
     """Debian's newest PostgreSQL (``/usr/lib/postgresql/<major>/bin``; its tools are not on PATH)."""
@@ -30,12 +32,6 @@ def _pg_bin() -> Path:
 
 
 PG_BIN = _pg_bin()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def missing_services() -> list[str]:
