@@ -141,7 +141,12 @@ def to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JF
         def pause() -> None:
             if not was_paused:
                 airflow.set_paused(dag_id, True)
-            _settle_runs(airflow, dag_id, name, options)
+            try:
+                _settle_runs(airflow, dag_id, name, options)
+            except HandoverError:  # a run that started just before the pause: this step undoes itself
+                if not was_paused:
+                    airflow.set_paused(dag_id, False)
+                raise
 
         steps.append(
             Step(

@@ -166,3 +166,23 @@ def test_migrating_twice_or_back_without_a_hand_over_is_refused(
     assert cli("migrate", CHURN, "--path", automations, "--yes").code == 0
     again = cli("migrate", CHURN, "--path", automations, "--yes")
     assert again.code == 1 and "already runs on JFrog ML" in again.err
+
+
+def test_a_run_that_starts_just_before_the_pause_undoes_the_pause_too(
+    mock: Any, airflow: ApiServer, automations: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frogml_airflow_provider.migration.airflow_api import AirflowApi
+
+    original = AirflowApi.set_paused
+    runs: list[str] = []
+
+    def pause_after_a_run_started(self: AirflowApi, dag_id: str, paused: bool) -> None:
+        if paused and not runs:  # the scheduler creates a run between the check and the pause
+            runs.append(airflow.api("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None})["dag_run_id"])
+        original(self, dag_id, paused)
+
+    monkeypatch.setattr(AirflowApi, "set_paused", pause_after_a_run_started)
+    done = cli("migrate", CHURN, "--path", automations, "--yes")
+    assert done.code == 1 and runs and runs[0] in done.err
+    assert "Both sides are as they were" in done.err
+    assert native(mock) is None and dag(airflow)["is_paused"] is False and ledger(automations) == {}
