@@ -48,3 +48,12 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def table_lines(headers: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+    """``headers`` and ``rows`` as aligned text lines (two spaces between columns), header first."""
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in (list(headers), *rows)
+    ]

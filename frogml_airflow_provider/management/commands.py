@@ -97,9 +97,9 @@ def _printed_without_table(rows: list[dict[str, Any]], *, as_json: bool, empty: 
 
 
 def _table(headers: tuple[str, ...], rows: list[list[str]]) -> None:
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
-    for line in (list(headers), *rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+    from frogml_airflow_provider.term import table_lines
+
+    print("\n".join(table_lines(headers, rows)))
 
 
 # -- pause / resume / run -----------------------------------------------------------------------------

@@ -301,7 +301,7 @@ def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) 
 
 
 def print_status(rows: list[Row]) -> None:
-    from frogml_airflow_provider.term import tag
+    from frogml_airflow_provider.term import table_lines, tag
 
     headers = ("AUTOMATION", "RUNS ON", "AIRFLOW DAG", "LAST RUN", "JFROG ML", "LAST EXECUTION", "DRIFT")
     table = []
@@ -318,9 +318,7 @@ def print_status(rows: list[Row]) -> None:
                 ", ".join(row.drift) if row.drift else ("-" if row.source and row.native in _REGISTERED else "n/a"),
             ]
         )
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *table, strict=False)]
-    for index, line in enumerate((list(headers), *table)):
-        text = "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        if index and rows[index - 1].scheduled_twice:
-            text = f"{text}  {tag('BOTH', width=0)}"
-        print(text)
+    header, *lines = table_lines(headers, table)
+    print(header)
+    for row, text in zip(rows, lines, strict=True):
+        print(f"{text}  {tag('BOTH', width=0)}" if row.scheduled_twice else text)
