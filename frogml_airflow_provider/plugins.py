@@ -6,6 +6,8 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
+
 
 class LazyConsole:
     """An ASGI app that builds the console on its first request.
@@ -28,5 +30,6 @@ class LazyConsole:
 
 class FrogMLPlugin(AirflowPlugin):
     name = "frogml"
+    timetables = [FrogMLCronTimetable]
     fastapi_apps = [{"app": LazyConsole(), "url_prefix": "/frogml", "name": "JFrog ML local platform"}]
     external_views = [{"name": "JFrog ML (local)", "href": "/frogml/", "destination": "nav", "url_route": "frogml"}]

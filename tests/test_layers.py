@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("triggers",),
     ("operators",),
     ("notifications",),
+    ("dags.timetable",),  # the generated DAGs' schedule (Airflow's core timetable, plugin-registered)
     ("dags.render", "dags.loader", "dags.import_errors", "dag_loader"),  # DAGs of operators and notifiers
     # The local platform's pages; the commands (JFrog ML's, the hand-over's, upgrade); demo tools.
     ("console", "management", "migration", "upgrade", "demo"),

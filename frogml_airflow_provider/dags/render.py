@@ -10,11 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, BaseNotifier, BaseOperator, CronTriggerTimetable
+from airflow.sdk import DAG, BaseNotifier, BaseOperator
 from pendulum import UTC, instance
 
 from frogml_airflow_provider.automations import CustomWebhook, Notification, SlackNotification
 from frogml_airflow_provider.dags.plan import DagPlan, SchedulePlan
+from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
 from frogml_airflow_provider.operators.batch import FrogMLBatchOperator
@@ -81,7 +82,7 @@ def _timetable(schedule: SchedulePlan) -> Any:
         return None
     # timedelta(0): with no start date, never run a past tick; wait for the next one.
     run_immediately: bool | timedelta = True if schedule.run_immediately else timedelta(0)
-    return CronTriggerTimetable(schedule.cron, timezone=UTC, run_immediately=run_immediately)
+    return FrogMLCronTimetable.utc(schedule.cron, run_immediately=run_immediately)
 
 
 def _notifier(notification: Notification | None, plan: DagPlan) -> BaseNotifier | None:

@@ -1,21 +1,21 @@
 """The cron check accepts exactly what Airflow can schedule, and says why when it refuses.
 
-"Airflow can schedule it" is asked of Airflow itself: the SDK's ``CronTriggerTimetable`` (what the
-loader renders) must build and validate, and the scheduler's timetable must find a next run.
+"Airflow can schedule it" is asked of Airflow itself: the timetable the loader renders (Airflow's
+``CronTriggerTimetable``, as ``FrogMLCronTimetable``) must build and validate, and find a next run.
 """
 
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pendulum
 import pytest
-from airflow.sdk import CronTriggerTimetable as SdkCronTimetable
 from airflow.timetables.base import TimeRestriction
-from airflow.timetables.trigger import CronTriggerTimetable as CoreCronTimetable
 
 from frogml_airflow_provider.automations import ScheduledTrigger
 from frogml_airflow_provider.automations._cron import MACROS, cron_problem
+from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
 from frogml_airflow_provider.errors import AutomationSpecError
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -23,10 +23,9 @@ START = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 def airflow_schedules(expression: str) -> bool:
     try:
-        SdkCronTimetable(expression, timezone="UTC").validate()
-        core = CoreCronTimetable(expression, timezone="UTC")
-        core.validate()
-        info = core.next_dagrun_info(
+        timetable = FrogMLCronTimetable.utc(expression, run_immediately=timedelta(0))
+        timetable.validate()
+        info = timetable.next_dagrun_info(
             last_automated_data_interval=None,
             restriction=TimeRestriction(earliest=START, latest=None, catchup=True),
         )

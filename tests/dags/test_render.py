@@ -36,9 +36,9 @@ SECRETS = (
 
 
 def timetable(dag: object) -> dict:
-    """The timetable as Airflow stores it (type checked: a cron trigger timetable)."""
+    """The timetable as Airflow stores it (type checked: the provider's cron trigger timetable)."""
     stored = DagSerialization.to_dict(dag)["dag"]["timetable"]
-    assert stored["__type"] == "airflow.timetables.trigger.CronTriggerTimetable"
+    assert stored["__type"] == "frogml_airflow_provider.dags.timetable.FrogMLCronTimetable"
     return stored["__var"]
 
 
