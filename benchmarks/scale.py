@@ -1,6 +1,6 @@
 """Many automations: the loader shares of ``frogml-airflow init`` vs. the same DAGs from dag-factory.
 
-``python benchmarks/scale.py [--sizes 500,2000] [--repeat 1] [--big 5000] [--no-bytes]`` prints:
+``python benchmarks/scale.py [--sizes 500,2000] [--repeat 1] [--big 5000] [--no-bytes] [--shares N]`` prints:
 1. Serialized bytes per DAG (``DagSerialization`` JSON): generated, generated with every spec default
    in the task arguments (what earlier versions wrote), and the equivalent hand-written DAG file.
 2. For each of ``--sizes``: one whole-process ``airflow dag-processor -n 1`` pass (fresh migrated SQLite
@@ -10,12 +10,16 @@
 3. ``--big``: one pass over that many automations with Airflow's default timeouts: every DAG, no import
    error, and no DAG file over 10 s (a 5x margin under ``dag_file_processor_timeout``).
 
-dag-factory is a benchmark-only tool (the ``bench`` extra), never a dependency of the provider.
+dag-factory is a benchmark-only tool (the ``bench`` extra), never a dependency of the provider. The
+provider's modules are byte-compiled first, as pip compiles an installed wheel (an editable install
+under ``PYTHONDONTWRITEBYTECODE`` would otherwise compile them again in every dag-processor child,
+while dag-factory, installed, would not).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import sqlite3
@@ -29,6 +33,7 @@ from typing import Any, NamedTuple
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from parse import AIRFLOW, AUTOMATION, handwritten_dag, probe, run, verdict
 
+import frogml_airflow_provider
 from frogml_airflow_provider.dags.catalog import catalog
 from frogml_airflow_provider.dags.plan import DagPlan
 
@@ -95,9 +100,10 @@ def airflow_env(home: Path, dags: Path) -> dict[str, str]:
     }
 
 
-def automations_folder(root: Path, n: int) -> tuple[Path, list[DagPlan]]:
-    """``frogml-airflow init`` (its defaults), then n automation files (the JFrog ML docs example)."""
-    run([sys.executable, "-m", "frogml_airflow_provider.cli", "init", str(root)], dict(os.environ))
+def automations_folder(root: Path, n: int, shares: int | None = None) -> tuple[Path, list[DagPlan]]:
+    """``frogml-airflow init`` (its defaults, or ``--shares``), then n automation files (the JFrog ML docs example)."""
+    init = [sys.executable, "-m", "frogml_airflow_provider.cli", "init", str(root)]
+    run(init + ([] if shares is None else ["--shares", str(shares)]), dict(os.environ))
     for i in range(1, n + 1):
         text = AUTOMATION.format(i=i, minute=i % 60, hour=i % 24, weekday=i % 7)
         (root / "automations" / f"retrain_{i:04d}.py").write_text(text)
@@ -201,14 +207,14 @@ def report_bytes(work: Path) -> None:
     )
 
 
-def report_sizes(sizes: list[int], work: Path, repeat: int) -> None:
+def report_sizes(sizes: list[int], work: Path, repeat: int, shares: int | None) -> None:
     print("\n2. One `airflow dag-processor -n 1` pass, whole process, Airflow's defaults; same DAGs both sides")
     if repeat > 1:
         print(f"   median of {repeat} passes each, alternating loader / dag-factory (the machine's load varies)")
     print(f"{'N':>6} {'':<13} {'wall s':>7} {'DAGs':>6} {'errors':>7} {'slowest file':>28} {'its s':>6}  bar")
     print(RULE)
     for n in sizes:
-        root, plans = automations_folder(work / f"loader-{n}", n)
+        root, plans = automations_folder(work / f"loader-{n}", n, shares)
         factory = dag_factory_folder(work / f"dag-factory-{n}", plans)
         ours_runs, theirs_runs = [], []
         for attempt in range(repeat):
@@ -241,8 +247,8 @@ def median_pass(runs: list[Pass]) -> Pass:
     return middle._replace(dags=min(r.dags for r in runs), errors=max(r.errors for r in runs))
 
 
-def report_big(n: int, work: Path) -> None:
-    root, _ = automations_folder(work / f"loader-{n}", n)
+def report_big(n: int, work: Path, shares: int | None) -> None:
+    root, _ = automations_folder(work / f"loader-{n}", n, shares)
     result = processor_pass(root, work / f"home-loader-{n}")
     print(f"\n3. {n} automations, folder from `frogml-airflow init`, one dag-processor pass, default timeouts")
     print(f"{'wall s':>7} {'DAGs':>6} {'errors':>7} {'slowest file':>28} {'its s':>6}  bar\n{RULE}")
@@ -279,6 +285,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=5000, help="automations in the default-timeouts pass (0: skip)")
     parser.add_argument("--no-bytes", action="store_true", help="skip the serialized-size comparison")
     parser.add_argument("--repeat", type=int, default=1, help="passes per side and size (median; alternating)")
+    parser.add_argument("--shares", type=int, default=None, help="loader files (default: what init writes)")
     parser.add_argument("--keep", action="store_true", help="keep the generated folders")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size]
@@ -287,14 +294,15 @@ def main() -> None:
         f"Python {sys.version.split()[0]}, apache-airflow {version('apache-airflow')}, "
         f"dag-factory {version('dag-factory')}, {cores} core(s), load average {os.getloadavg()[0]:.1f}"
     )
+    compileall.compile_dir(Path(frogml_airflow_provider.__file__).parent, quiet=1)
     work = Path(tempfile.mkdtemp(prefix="frogml-scale-bench-"))
     try:
         if not args.no_bytes:
             report_bytes(work)
         if sizes:
-            report_sizes(sizes, work, args.repeat)
+            report_sizes(sizes, work, args.repeat, args.shares)
         if args.big:
-            report_big(args.big, work)
+            report_big(args.big, work, args.shares)
     finally:
         if args.keep:
             print(f"\ngenerated folders kept in {work}")

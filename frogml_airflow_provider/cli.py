@@ -72,8 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=None,
         metavar="N",
-        help="loader files to spread the automations over; they parse in parallel (default: 16; "
-        "one per ~300 automations keeps each far inside Airflow's parse timeouts)",
+        help="loader files to spread the automations over; they parse in parallel (default: as many as "
+        "an earlier init wrote, else 8; one per ~600 automations keeps each far inside Airflow's parse timeouts)",
     )
     validate = commands.add_parser("validate", help="check automation files; exit 1 on any problem")
     validate.add_argument("path", type=Path)
@@ -230,10 +230,11 @@ def _manage(args: argparse.Namespace) -> int:
 
 
 def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
-    """Loader files for ``shares`` shares; loader files of an earlier init are replaced when unchanged."""
+    """Loader files for ``shares`` shares (unless given: the count an earlier init wrote, else the default);
+    loader files of an earlier init are replaced when unchanged."""
     from frogml_airflow_provider.dags.shares import LOADER_PREFIX, SHARES, loader_name
 
-    count = SHARES if shares is None else shares
+    count = shares if shares is not None else _written_share_count(dags_folder, LOADER_PREFIX) or SHARES
     if not 1 <= count <= 1000:
         print(f"--shares {count}: give a number from 1 to 1000", file=sys.stderr)
         return 2
@@ -267,16 +268,33 @@ def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
 
 def _written_by_init(path: Path) -> bool:
     """Is ``path`` a loader file exactly as some ``init`` wrote it (any share count, or the legacy one)?"""
-    import re
-
     text = path.read_text()
     if text == LEGACY_LOADER_SOURCE.format(folder=AUTOMATIONS_DIR):
         return True
+    found = _share_of_loader(text)
+    return found is not None and text == LOADER_SOURCE.format(folder=AUTOMATIONS_DIR, share=found[0], shares=found[1])
+
+
+def _share_of_loader(text: str) -> tuple[int, int] | None:
+    """(share, shares) of a loader file's source, or None when it is not a share's loader."""
+    import re
+
     found = re.search(r"share=(\d+), shares=(\d+)\)\)", text)
-    if found is None:
-        return False
-    share, shares = int(found.group(1)), int(found.group(2))
-    return text == LOADER_SOURCE.format(folder=AUTOMATIONS_DIR, share=share, shares=shares)
+    return None if found is None else (int(found.group(1)), int(found.group(2)))
+
+
+def _written_share_count(dags_folder: Path, prefix: str) -> int | None:
+    """The share count of the loader files already in the folder, when they agree on one: re-running
+    ``init`` (after an upgrade, say) keeps the folder's layout instead of moving DAGs between files."""
+    counts = set()
+    for path in dags_folder.glob(f"{prefix}*.py"):
+        try:
+            found = _share_of_loader(path.read_text())
+        except (OSError, UnicodeDecodeError):
+            continue
+        if found is not None:
+            counts.add(found[1])
+    return counts.pop() if len(counts) == 1 else None
 
 
 def _ensure_ignored(ignore_file: Path, pattern: str) -> None:

@@ -60,6 +60,9 @@ def test_init_with_another_share_count_replaces_its_own_files(tmp_path: Path) ->
     dags = tmp_path / "dags"
     assert run("init", str(dags), "--shares", "12").returncode == 0
     assert len(loaders(dags)) == 12
+    kept = run("init", str(dags))  # without --shares: the folder keeps its count, no DAG moves file
+    assert kept.returncode == 0, kept.stderr
+    assert len(loaders(dags)) == 12 and "removed" not in kept.stdout
     again = run("init", str(dags), "--shares", "3")
     assert again.returncode == 0, again.stderr
     assert loaders(dags) == [loader_name(share, 3) for share in range(3)]

@@ -28,7 +28,10 @@ from pathlib import Path
 
 from frogml_airflow_provider.dags.plan import dag_id_for
 
-SHARES = 16  # what ``frogml-airflow init`` writes: 5,000 automations make ~310 per share
+# What ``frogml-airflow init`` writes. Every DAG file costs the dag-processor ~0.1 s of CPU per pass
+# whatever it holds, and Airflow's default parsing_processes is 2: eight shares parse in parallel on
+# up to eight processes, and 5,000 automations make ~625 per share (~3 s each, a tenth of the timeout).
+SHARES = 8
 LOADER_PREFIX = "frogml_automations_"
 
 

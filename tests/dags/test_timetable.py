@@ -7,7 +7,12 @@ shared instance, so that a decode costs a dictionary lookup instead of a cron_de
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pendulum
 import pytest
@@ -22,6 +27,8 @@ from airflow.timetables.trigger import CronTriggerTimetable
 
 from frogml_airflow_provider.dags import timetable as module
 from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
+from tests.support import EXAMPLES
+from tests.support.airflow import start_api_server
 
 NAME = "frogml_airflow_provider.dags.timetable.FrogMLCronTimetable"
 EXPRESSIONS = ["0 0 * * 0", "*/15 * * * *", "30 2 1 * *", "0 9-17 * * 1-5", "0 0 L * *", "0 0 1 1 *"]
@@ -81,3 +88,57 @@ def test_equal_values_decode_to_one_instance_and_different_ones_do_not() -> None
     other = FrogMLCronTimetable.deserialize({**weekly, "expression": "0 1 * * 0"})
     assert len({id(first), id(now), id(other)}) == 3
     assert (now.serialize()["run_immediately"], other.summary) == (True, "0 1 * * 0")
+
+
+EARLIER_RENDER = """
+from datetime import timedelta
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, CronTriggerTimetable
+
+# retrain_my_model as earlier versions of the loader rendered it: Airflow's own timetable.
+with DAG(
+    "retrain_my_model",
+    schedule=CronTriggerTimetable("0 0 * * 0", timezone="UTC", run_immediately=timedelta(0)),
+    catchup=False,
+):
+    EmptyOperator(task_id="build")
+"""
+
+
+def stored_type(home: Path) -> str:
+    with sqlite3.connect(home / "airflow.db") as db:
+        return str(db.execute("SELECT timetable_type FROM dag WHERE dag_id = 'retrain_my_model'").fetchone()[0])
+
+
+@pytest.mark.slow
+def test_a_dag_stored_by_an_earlier_version_moves_to_it_and_keeps_its_runs(tmp_path: Path) -> None:
+    """Upgrade in a real Airflow: the DAG stored with Airflow's timetable (and a run of it) first,
+    then the loader's; the API server, a separate process, decodes both versions through the plugin."""
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "retrain_my_model.py").write_text(EARLIER_RENDER)
+    airflow = start_api_server(tmp_path / "home", dags)
+    try:
+        assert stored_type(tmp_path / "home") == "CronTriggerTimetable"  # Airflow names its own classes short
+        before = airflow.api("POST", "/dags/retrain_my_model/dagRuns", {"logical_date": None})
+        (dags / "retrain_my_model.py").unlink()
+        subprocess.run([sys.executable, "-m", "frogml_airflow_provider.cli", "init", str(dags)], check=True)
+        shutil.copy(EXAMPLES / "automations" / "retrain_my_model.py", dags / "automations")
+        airflow.reserialize()
+
+        details = airflow.api("GET", "/dags/retrain_my_model/details")
+        assert (details["timetable_summary"], details["timetable_description"]) == (
+            "0 0 * * 0",
+            "At 00:00, only on Sunday",
+        )
+        assert details["fileloc"].endswith(".py") and "frogml_automations_" in details["fileloc"]
+        assert stored_type(tmp_path / "home") == NAME
+        runs = airflow.api("GET", "/dags/retrain_my_model/dagRuns")["dag_runs"]
+        assert [run["dag_run_id"] for run in runs] == [before["dag_run_id"]]  # the earlier run is kept
+        for version in airflow.api("GET", "/dags/retrain_my_model/dagVersions")["dag_versions"]:
+            number = version["version_number"]  # every stored version decodes in the API server
+            assert airflow.api("GET", f"/dags/retrain_my_model/dagVersions/{number}")["version_number"] == number
+        assert "At 00:00" not in airflow.airflow("dags", "next-execution", "retrain_my_model")  # a date, decoded
+    finally:
+        airflow.stop()
