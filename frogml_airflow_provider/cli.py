@@ -245,6 +245,11 @@ def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
         dags_folder / loader_name(share, count): LOADER_SOURCE.format(folder=AUTOMATIONS_DIR, share=share, shares=count)
         for share in range(count)
     }
+    folders = [path for path in sorted(dags_folder.glob(f"{LOADER_PREFIX}*.py")) if path.is_dir()]
+    for path in folders:
+        print(f"{path} is a folder with a loader file's name: move it away and run again", file=sys.stderr)
+    if folders:
+        return 1
     stale = [path for path in sorted(dags_folder.glob(f"{LOADER_PREFIX}*.py")) if path not in wanted]
     stale += [dags_folder / LEGACY_LOADER_FILE] if (dags_folder / LEGACY_LOADER_FILE).exists() else []
     changed = [path for path in [*wanted, *stale] if path.exists() and not _written_by_init(path)]
@@ -268,7 +273,10 @@ def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
 
 def _written_by_init(path: Path) -> bool:
     """Is ``path`` a loader file exactly as some ``init`` wrote it (any share count, or the legacy one)?"""
-    text = path.read_text()
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return False  # a folder or a binary file of that name: not ours, so never replaced without --force
     if text == LEGACY_LOADER_SOURCE.format(folder=AUTOMATIONS_DIR):
         return True
     found = _share_of_loader(text)
@@ -284,16 +292,13 @@ def _share_of_loader(text: str) -> tuple[int, int] | None:
 
 
 def _written_share_count(dags_folder: Path, prefix: str) -> int | None:
-    """The share count of the loader files already in the folder, when they agree on one: re-running
+    """The share count of the loader files an earlier ``init`` wrote, when they agree on one: re-running
     ``init`` (after an upgrade, say) keeps the folder's layout instead of moving DAGs between files."""
-    counts = set()
-    for path in dags_folder.glob(f"{prefix}*.py"):
-        try:
-            found = _share_of_loader(path.read_text())
-        except (OSError, UnicodeDecodeError):
-            continue
-        if found is not None:
-            counts.add(found[1])
+    counts = {
+        found[1]
+        for path in dags_folder.glob(f"{prefix}*.py")
+        if _written_by_init(path) and (found := _share_of_loader(path.read_text())) is not None
+    }
     return counts.pop() if len(counts) == 1 else None
 
 

@@ -1,4 +1,5 @@
-"""The provider's Airflow plugin: the local platform console under ``/frogml`` and a nav entry."""
+"""The provider's Airflow plugin: the generated DAGs' timetable, the local platform console under ``/frogml``
+and a nav entry."""
 
 from __future__ import annotations
 

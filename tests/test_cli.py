@@ -70,6 +70,23 @@ def test_init_with_another_share_count_replaces_its_own_files(tmp_path: Path) ->
     assert run("init", str(dags), "--shares", "0").returncode == 2
 
 
+def test_init_counts_only_its_own_loader_files_and_never_crashes_on_strange_ones(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    mine = dags / "frogml_automations_mine.py"  # the user's own file, in the loader's words
+    mine.write_text('globals().update(load_share(__file__, "automations", share=0, shares=4))  # mine\n')
+    (dags / "frogml_automations_bin.py").write_bytes(b"\xff\xfe not text")
+    refused = run("init", str(dags))
+    assert refused.returncode == 1 and mine.name in refused.stderr and "bin" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    forced = run("init", str(dags), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert loaders(dags) == [loader_name(share, SHARES) for share in range(SHARES)]  # not the 4 of "mine"
+    (dags / "frogml_automations_zz.py").mkdir()
+    folder = run("init", str(dags), "--force")
+    assert folder.returncode == 1 and "is a folder" in folder.stderr and "Traceback" not in folder.stderr
+
+
 def test_init_replaces_the_single_loader_of_an_earlier_init_unless_changed(tmp_path: Path) -> None:
     dags = tmp_path / "dags"
     dags.mkdir()

@@ -30,7 +30,12 @@ CACHED_SCHEDULES = 4096
 
 
 class FrogMLCronTimetable(CronTriggerTimetable):
-    """Airflow's ``CronTriggerTimetable`` whose equal serialized values share one decoded instance."""
+    """Airflow's ``CronTriggerTimetable`` whose equal serialized values share one decoded instance.
+
+    Its import path is stored with every generated DAG version, and the runs made under them: every
+    later version of the provider must keep ``frogml_airflow_provider.dags.timetable.FrogMLCronTimetable``
+    importable and registered, or Airflow cannot show those DAGs' history.
+    """
 
     @classmethod
     def deserialize(cls, data: dict[str, Any]) -> FrogMLCronTimetable:
@@ -49,6 +54,6 @@ def _decoded(data: str) -> FrogMLCronTimetable:
     return decoded
 
 
-@lru_cache(maxsize=CACHED_SCHEDULES)
+@lru_cache(maxsize=CACHED_SCHEDULES, typed=True)  # typed: run_immediately True is not 1
 def _created(cron: str, run_immediately: bool | datetime.timedelta) -> FrogMLCronTimetable:
     return FrogMLCronTimetable(cron, timezone=UTC, run_immediately=run_immediately)
