@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from frogml_airflow_provider.dags.ledger import read_ledger
-from frogml_airflow_provider.errors import FrogMLProviderError, HandoverError
+from frogml_airflow_provider.errors import AutomationLookupError, FrogMLProviderError, HandoverError
 from frogml_airflow_provider.migration.airflow_api import AirflowApi, DagState
 from frogml_airflow_provider.migration.drift import drifted_fields
 from frogml_airflow_provider.migration.handover import Candidate, Native, Options, to_airflow, to_jfrog
@@ -42,16 +42,13 @@ class RegisteredAutomations:
         return self._all
 
     def find(self, name: str) -> Native | None:
-        matches = [a for a in self.all() if a.automation_spec.automation_name == name]
-        if len(matches) > 1:
-            ids = ", ".join(sorted(a.automation_id for a in matches))
-            raise HandoverError(
-                f"{len(matches)} automations on JFrog ML at {self.where} are named {name!r} (ids {ids}); delete the "
-                "extra ones (frogml automations delete --automation-id ID) and try again"
-            )
-        if not matches:
+        """The automation called ``name``, None when there is none; HandoverError when names repeat."""
+        try:
+            found = self.api.named(name, self.all(), missing_ok=True)
+        except AutomationLookupError as error:
+            raise HandoverError(str(error)) from None
+        if found is None:
             return None
-        found = matches[0]
         return Native(found.automation_id, bool(found.automation_spec.is_enabled), found.automation_spec)
 
     def create(self, spec: Any) -> str:

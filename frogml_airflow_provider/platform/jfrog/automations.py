@@ -46,11 +46,13 @@ class AutomationsService:
             self.session.secrets.update(secret_values(automation.automation_spec))
         return automations
 
-    def named(self, name: str, automations: list[Any] | None = None) -> Any:
+    def named(self, name: str, automations: list[Any] | None = None, *, missing_ok: bool = False) -> Any:
         """The one automation called ``name`` (of ``automations``, else of a fresh ``all()``);
-        ``AutomationLookupError`` when there is none, or more than one."""
+        ``AutomationLookupError`` when there is more than one, or none (None instead with ``missing_ok``)."""
         automations = self.all() if automations is None else automations
         matches = [a for a in automations if a.automation_spec.automation_name == name]
+        if not matches and missing_ok:
+            return None
         if not matches:
             known = sorted({a.automation_spec.automation_name for a in automations})
             hint = f"; there are: {', '.join(known)}" if 0 < len(known) <= _LISTED_NAMES else ""

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from frogml_airflow_provider.errors import AutomationLookupError, JFrogMLCallError
+from frogml_airflow_provider.errors import AutomationLookupError, HandoverError, JFrogMLCallError
+from frogml_airflow_provider.migration.commands import RegisteredAutomations
 from frogml_airflow_provider.platform.jfrog.session import Session, open_session
 from tests.support.jfrog import HOOK_URL, TOKEN, WEBHOOK, connection
 
@@ -64,6 +65,18 @@ def test_a_missing_or_shared_name_is_an_error_that_says_which(session: Session, 
         automations.all_named(["once", "x", "twice"])
     assert "named 'twice'" in str(failure.value)
     assert [a.automation_spec.automation_name for a in automations.all_named(["once", "once"])] == ["once"]
+    assert automations.named("Once", missing_ok=True) is None  # missing is fine then; shared still is not
+    with pytest.raises(AutomationLookupError, match="are named 'twice'"):
+        automations.named("twice", missing_ok=True)
+
+
+def test_the_hand_over_sees_a_missing_name_as_none_and_a_shared_one_as_its_error(session: Session) -> None:
+    registered = RegisteredAutomations(session.automations)
+    session.automations.create(spec(session.sdk, "twice"))
+    session.automations.create(spec(session.sdk, "twice"))
+    assert registered.find("churn_retrain") is None  # not registered yet: migrate registers it
+    with pytest.raises(HandoverError, match=r"2 automations on JFrog ML at .* are named 'twice' \(ids "):
+        registered.find("twice")
 
 
 def test_executions_of_an_automation(session: Session, automations_mock: Any) -> None:
