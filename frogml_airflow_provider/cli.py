@@ -234,7 +234,8 @@ def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
     loader files of an earlier init are replaced when unchanged."""
     from frogml_airflow_provider.dags.shares import LOADER_PREFIX, SHARES, loader_name
 
-    count = shares if shares is not None else _written_share_count(dags_folder, LOADER_PREFIX) or SHARES
+    loader_files = sorted(dags_folder.glob(f"{LOADER_PREFIX}*.py"))
+    count = shares if shares is not None else _written_share_count(loader_files) or SHARES
     if not 1 <= count <= 1000:
         print(f"--shares {count}: give a number from 1 to 1000", file=sys.stderr)
         return 2
@@ -245,12 +246,12 @@ def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
         dags_folder / loader_name(share, count): LOADER_SOURCE.format(folder=AUTOMATIONS_DIR, share=share, shares=count)
         for share in range(count)
     }
-    folders = [path for path in sorted(dags_folder.glob(f"{LOADER_PREFIX}*.py")) if path.is_dir()]
+    folders = [path for path in loader_files if path.is_dir()]
     for path in folders:
         print(f"{path} is a folder with a loader file's name: move it away and run again", file=sys.stderr)
     if folders:
         return 1
-    stale = [path for path in sorted(dags_folder.glob(f"{LOADER_PREFIX}*.py")) if path not in wanted]
+    stale = [path for path in loader_files if path not in wanted]
     stale += [dags_folder / LEGACY_LOADER_FILE] if (dags_folder / LEGACY_LOADER_FILE).exists() else []
     changed = [path for path in [*wanted, *stale] if path.exists() and not _written_by_init(path)]
     if changed and not force:
@@ -273,31 +274,38 @@ def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
 
 def _written_by_init(path: Path) -> bool:
     """Is ``path`` a loader file exactly as some ``init`` wrote it (any share count, or the legacy one)?"""
+    text = _source(path)
+    return text is not None and (
+        text == LEGACY_LOADER_SOURCE.format(folder=AUTOMATIONS_DIR) or _share_written(text) is not None
+    )
+
+
+def _source(path: Path) -> str | None:
+    """The text of a file with a loader's name; None for a folder or a binary file (not ours)."""
     try:
-        text = path.read_text()
+        return path.read_text()
     except (OSError, UnicodeDecodeError):
-        return False  # a folder or a binary file of that name: not ours, so never replaced without --force
-    if text == LEGACY_LOADER_SOURCE.format(folder=AUTOMATIONS_DIR):
-        return True
-    found = _share_of_loader(text)
-    return found is not None and text == LOADER_SOURCE.format(folder=AUTOMATIONS_DIR, share=found[0], shares=found[1])
+        return None
 
 
-def _share_of_loader(text: str) -> tuple[int, int] | None:
-    """(share, shares) of a loader file's source, or None when it is not a share's loader."""
+def _share_written(text: str) -> tuple[int, int] | None:
+    """(share, shares) of a share's loader source exactly as ``init`` writes it, else None."""
     import re
 
     found = re.search(r"share=(\d+), shares=(\d+)\)\)", text)
-    return None if found is None else (int(found.group(1)), int(found.group(2)))
+    if found is None:
+        return None
+    share, shares = int(found.group(1)), int(found.group(2))
+    return (share, shares) if text == LOADER_SOURCE.format(folder=AUTOMATIONS_DIR, share=share, shares=shares) else None
 
 
-def _written_share_count(dags_folder: Path, prefix: str) -> int | None:
+def _written_share_count(loader_files: list[Path]) -> int | None:
     """The share count of the loader files an earlier ``init`` wrote, when they agree on one: re-running
     ``init`` (after an upgrade, say) keeps the folder's layout instead of moving DAGs between files."""
     counts = {
         found[1]
-        for path in dags_folder.glob(f"{prefix}*.py")
-        if _written_by_init(path) and (found := _share_of_loader(path.read_text())) is not None
+        for path in loader_files
+        if (text := _source(path)) is not None and (found := _share_written(text)) is not None
     }
     return counts.pop() if len(counts) == 1 else None
 
