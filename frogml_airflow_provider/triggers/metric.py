@@ -23,6 +23,8 @@ Kwargs hold what the automation file says (no secrets; the connection is read in
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import time
 from collections.abc import AsyncIterator, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,8 +45,10 @@ DEFAULT_COOLDOWN = 24 * 3600.0
 DEFAULT_RESEND_AFTER = 600.0
 MAX_BACKOFF = 3600.0
 PLATFORM_TTL = 300.0  # a connection changed in Airflow is picked up within this
-QUERY_GRACE = 15.0  # past query_timeout, the platform's own stop had its chance: stop waiting
+QUERY_GRACE = 15.0
+STATE_RETRY = 5.0  # seconds before the state is read again when the store did not answer (doubling)  # past query_timeout, the platform's own stop had its chance: stop waiting
 LEGACY_VARIABLE = "frogml_trigger_state__{dag_id}"  # where the per-run evaluate task kept its state
+_LOG = logging.getLogger(__name__)
 
 
 class StateStore(Protocol):
@@ -141,11 +145,16 @@ class FrogMLMetricTrigger(BaseEventTrigger):
 
         if not conf.getboolean("frogml", "metric_trigger_share_queries", fallback=True):
             return None
-        shared_threshold = self.threshold.strip() if is_sql(self.threshold) else ""
-        return ("frogml-metric", self.frogml_conn_id, self.cron.strip(), self.sql_query.strip(), shared_threshold)
+        return share_key(self._kwargs())
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+        _LOG.info(
+            "one metric query per tick for every watcher of %s (cron %s, query %.80r)",
+            hashlib.sha256(repr(share_key(kwargs)).encode()).hexdigest()[:12],
+            kwargs.get("cron"),
+            kwargs.get("sql_query"),
+        )
         async for raw in evaluations(kwargs):
             yield raw
 
@@ -161,9 +170,7 @@ class FrogMLMetricTrigger(BaseEventTrigger):
         self._store: StateStore = self.asset_state_store or MemoryStore()
         if self.asset_state_store is None:
             self.log.warning("no asset state store was given to this watcher: its state lasts only while it runs")
-        self._state = await self._load_state()
-        self._chunk: list[dict[str, Any]] = await self._load_chunk()
-        await self._describe()
+        await self._load()
         async for raw in raws:
             try:
                 event = await self._handle(raw)
@@ -245,6 +252,26 @@ class FrogMLMetricTrigger(BaseEventTrigger):
         return self.trigger_name, self.dag_id
 
     # -- the asset state store ----------------------------------------------------------------------
+    async def _load(self) -> None:
+        """The state and the current history chunk; retried (the API server restarting, say) rather
+        than ending the watch: a watcher that started without its state could send a crossing twice."""
+        wait = STATE_RETRY
+        while True:
+            try:
+                self._state = await self._load_state()
+                self._chunk: list[dict[str, Any]] = await self._load_chunk()
+                await self._describe()
+                return
+            except Exception as error:  # noqa: BLE001 - logged; retried with back-off
+                self.log.warning(
+                    "metric trigger %r of DAG %s: cannot read its state (%s); retrying in %.0f s",
+                    *self._who(),
+                    error,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 300.0)
+
     async def _load_state(self) -> TriggerState:
         stored = await self._store.aget(history.STATE_KEY)
         if stored is not None:
@@ -287,6 +314,19 @@ class FrogMLMetricTrigger(BaseEventTrigger):
 
 
 # -- evaluations: one per tick, shared by every watcher of the same query ---------------------------
+def share_key(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """What watchers must have in common to share an evaluation: the connection, the cron, the query
+    and a SQL threshold (a literal threshold is each watcher's own)."""
+    threshold = str(kwargs.get("threshold") or "")
+    return (
+        "frogml-metric",
+        str(kwargs.get("frogml_conn_id") or DEFAULT_CONN_ID),
+        str(kwargs["cron"]).strip(),
+        str(kwargs["sql_query"]).strip(),
+        threshold.strip() if is_sql(threshold) else "",
+    )
+
+
 async def evaluations(kwargs: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
     """Raw evaluations on the cron: ``{"at", "value", "threshold"}`` (threshold only when it is a SQL
     query), or ``{"at", "error"}``. Runs forever; backs off after failures."""

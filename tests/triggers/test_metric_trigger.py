@@ -293,3 +293,25 @@ def test_watchers_sharing_one_evaluation_decide_on_their_own_thresholds() -> Non
 
     first, second = asyncio.run(both())
     assert [e["crossing"] for e in first] == [T0.isoformat()] and second == []
+
+
+class FlakyStore(MemoryStore):
+    """The asset state store while Airflow's API server restarts: the first reads fail."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the API server is restarting")
+        return await super().aget(key, default)
+
+
+def test_a_store_that_does_not_answer_yet_is_retried_not_a_crashed_watcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("frogml_airflow_provider.triggers.metric.STATE_RETRY", 0.01)
+    store = FlakyStore(failures=3)
+    events = watch(trigger(), store, raw(0, 0.5))
+    assert [e["crossing"] for e in events] == [T0.isoformat()]
+    assert TriggerStateOf(store).fired is True
