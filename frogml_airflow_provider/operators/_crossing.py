@@ -50,14 +50,22 @@ def take_crossing(context: Context, inlets: list[Any], log: Any) -> dict[str, An
         log.info("No metric crossing started this run (a manual run): retraining now.")
         return None
     ti = context["ti"]
-    store = context["asset_state_store"][asset]  # type: ignore[typeddict-item]
-    taken = store.get(TAKEN_KEY)
+    try:
+        store = context["asset_state_store"][asset]  # type: ignore[typeddict-item]
+        taken = store.get(TAKEN_KEY)
+    except Exception as error:  # noqa: BLE001 - the build key still makes it one build per crossing
+        log.warning("Could not read the watcher's state (%s); retraining, keyed by the crossing.", error)
+        store, taken = None, None
     if isinstance(taken, dict) and taken.get("crossing") == payload["crossing"] and taken.get("run_id") != ti.run_id:
         raise FrogMLCrossingTaken(
             f"crossing {payload['crossing']} of trigger {payload.get('trigger')!r} was already taken by DAG run "
             f"{taken.get('run_id')!r}; this run (a second delivery of the same event) does nothing"
         )
-    store.set(TAKEN_KEY, {"crossing": payload["crossing"], "run_id": ti.run_id, "at": datetime.now(UTC).isoformat()})
+    if store is not None:
+        try:
+            store.set(TAKEN_KEY, {"crossing": payload["crossing"], "run_id": ti.run_id, "at": _now()})
+        except Exception as error:  # noqa: BLE001 - the watcher then sends it again; its run re-attaches
+            log.warning("Could not record the crossing as taken (%s); the watcher may send it again.", error)
     ti.xcom_push(key=EVALUATION, value=payload)
     log.info(
         "Started by metric trigger %r: %s = %s, %s %s at %s (%s)",
@@ -87,3 +95,7 @@ def _latest_crossing(context: Context, asset: Asset) -> dict[str, Any] | None:
     ]
     payloads = [p for p in payloads if p.get("crossing")]
     return max(payloads, key=lambda p: str(p.get("evaluated_at", ""))) if payloads else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Hashable
@@ -45,8 +46,8 @@ DEFAULT_COOLDOWN = 24 * 3600.0
 DEFAULT_RESEND_AFTER = 600.0
 MAX_BACKOFF = 3600.0
 PLATFORM_TTL = 300.0  # a connection changed in Airflow is picked up within this
-QUERY_GRACE = 15.0
-STATE_RETRY = 5.0  # seconds before the state is read again when the store did not answer (doubling)  # past query_timeout, the platform's own stop had its chance: stop waiting
+QUERY_GRACE = 15.0  # past query_timeout, the platform's own stop had its chance: stop waiting
+STATE_RETRY = 5.0  # seconds before the state is read again when the store did not answer (doubling)
 LEGACY_VARIABLE = "frogml_trigger_state__{dag_id}"  # where the per-run evaluate task kept its state
 _LOG = logging.getLogger(__name__)
 
@@ -259,7 +260,9 @@ class FrogMLMetricTrigger(BaseEventTrigger):
         while True:
             try:
                 self._state = await self._load_state()
-                self._chunk: list[dict[str, Any]] = await self._load_chunk()
+                # The current chunk's entries as JSON text: a thousand watchers hold their chunks
+                # in a few KB each, not in dicts of floats.
+                self._chunk: list[str] = await self._load_chunk()
                 await self._describe()
                 return
             except Exception as error:  # noqa: BLE001 - logged; retried with back-off
@@ -292,9 +295,9 @@ class FrogMLMetricTrigger(BaseEventTrigger):
         if await self._store.aget(history.ABOUT_KEY) != about:
             await self._store.aset(history.ABOUT_KEY, about)
 
-    async def _load_chunk(self) -> list[dict[str, Any]]:
+    async def _load_chunk(self) -> list[str]:
         stored = await self._store.aget(history.chunk_key(self._state.seq))
-        chunk = [item for item in stored if isinstance(item, dict)] if isinstance(stored, list) else []
+        chunk = [json.dumps(item) for item in stored if isinstance(item, dict)] if isinstance(stored, list) else []
         return chunk[: history.CHUNK]
 
     async def _save_state(self, state: TriggerState) -> None:
@@ -309,8 +312,8 @@ class FrogMLMetricTrigger(BaseEventTrigger):
             expired = history.expired_key(base, _history_size())
             if expired is not None:
                 await self._store.adelete(expired)
-        self._chunk.append(item)
-        await self._store.aset(history.chunk_key(self._state.seq), self._chunk)
+        self._chunk.append(json.dumps(item, separators=(",", ":")))
+        await self._store.aset(history.chunk_key(self._state.seq), json.loads(f"[{','.join(self._chunk)}]"))
 
 
 # -- evaluations: one per tick, shared by every watcher of the same query ---------------------------
@@ -428,8 +431,6 @@ def _history_size() -> int:
 
 def _take_legacy_state(dag_id: str) -> Any:
     """The state the per-run ``evaluate_trigger_metric`` task kept in a Variable (earlier versions)."""
-    import json
-
     from airflow.sdk import Variable
 
     try:

@@ -101,3 +101,20 @@ def test_one_build_per_crossing_whatever_run_delivers_it(local_conn, make_repo) 
     assert key == run_key({"ti": second}, crossing()) != run_key({"ti": first})  # type: ignore[arg-type]
     build = local_conn.submit_build(BuildRequest("tiny-model", spec(make_repo()), key))
     assert local_conn.find_build("tiny-model", run_key({"ti": second}, crossing())).build_id == build.build_id  # type: ignore[arg-type]
+
+
+class DownStore(Store):
+    def get(self, key: str, default: Any = None) -> Any:
+        raise ConnectionError("the API server is restarting")
+
+    def set(self, key: str, value: Any) -> None:
+        raise ConnectionError("the API server is restarting")
+
+
+def test_a_state_store_that_does_not_answer_does_not_stop_the_retrain(caplog: pytest.LogCaptureFixture) -> None:
+    """The build is keyed by the crossing, so going on costs at most a re-attached build, never a second one."""
+    ti = TaskInstanceXCom("build", run_id="r1")
+    with caplog.at_level(logging.WARNING, logger="test"):
+        assert take_crossing(context(ti, DownStore(), crossing()), [ASSET], LOG) == crossing()
+    assert ti.xcom[("build", EVALUATION)] == crossing()
+    assert "Could not read the watcher's state" in caplog.text
