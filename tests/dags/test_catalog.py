@@ -48,7 +48,8 @@ def test_the_metric_default_cron_reaches_the_plans(write_files: Callable) -> Non
     root = write_files({"a.py": HEADER + f"x = {batch('a', trigger)}\n"})
     watch = catalog(root).plans[0][1].schedule.watch
     assert watch is not None and watch.cron == METRIC_TRIGGER_DEFAULT_CRON
-    assert catalog(root, metric_default_cron="0 6 * * *").plans[0][1].schedule.cron == "0 6 * * *"
+    configured = catalog(root, metric_default_cron="0 6 * * *").plans[0][1].schedule.watch
+    assert configured is not None and configured.cron == "0 6 * * *"
 
 
 def test_names_that_become_the_same_dag_id_are_reported_and_the_first_kept(write_files: Callable) -> None:
