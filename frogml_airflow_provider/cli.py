@@ -10,7 +10,7 @@ and manage them on JFrog ML.
     frogml-airflow upgrade PATH [--write]
                                         Qwak-era files to the frogml names: a diff, --write applies it
     frogml-airflow list [--json] | pause NAME... | resume NAME... | run NAME... | executions NAME
-                                        the automations on JFrog ML (the frogml connection)
+                                        the automations on JFrog ML (the frogml_default connection)
     frogml-airflow status PATH [--json] where each automation runs: Airflow, JFrog ML, both, neither
     frogml-airflow migrate NAME... --path PATH [--back] [--dry-run] [--yes] [--wait]
                                         hand automations over to JFrog ML (or back), one at a time
@@ -62,10 +62,40 @@ globals().update(load_share(__file__, "{folder}", share={share}, shares={shares}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="frogml-airflow", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    init = commands.add_parser("init", help="write the loader DAG file and an automations/ folder")
-    init.add_argument("dags_folder", type=Path)
+    args = build_parser().parse_args(argv)
+    if args.command in _MANAGEMENT_COMMANDS:
+        _quiet_libraries()
+        return _manage(args)
+    if args.command == "init":
+        return _init(args.dags_folder, force=args.force, shares=args.shares)
+    if args.command == "upgrade":
+        from frogml_airflow_provider.upgrade import upgrade as _upgrade
+
+        return _upgrade(args.path, write=args.write)
+    _quiet_libraries()  # an automation file may import Airflow itself
+    if args.command == "export":
+        return _export(
+            args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets, strict=args.strict
+        )
+    return _validate(args.path, as_json=args.json, file_timeout=_file_timeout(args.file_timeout))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; its texts are in ``cli_help``."""
+    from frogml_airflow_provider import cli_help
+
+    parser = argparse.ArgumentParser(
+        prog=cli_help.PROG,
+        description=cli_help.wrapped(cli_help.DESCRIPTION),
+        epilog=cli_help.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_Version, help="print the versions of this provider, Airflow and frogml")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    init = _command(commands, "init")
+    init.add_argument(
+        "dags_folder", type=Path, metavar="DAGS_FOLDER", help="the Airflow DAGs folder (created if missing)"
+    )
     init.add_argument("--force", action="store_true", help="overwrite or remove loader files that were changed")
     init.add_argument(
         "--shares",
@@ -75,8 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="loader files to spread the automations over; they parse in parallel (default: as many as "
         "an earlier init wrote, else 8; one per ~600 automations keeps each far inside Airflow's parse timeouts)",
     )
-    validate = commands.add_parser("validate", help="check automation files; exit 1 on any problem")
-    validate.add_argument("path", type=Path)
+    validate = _command(commands, "validate")
+    validate.add_argument("path", type=Path, metavar="PATH", help="an automations folder, or one automation file")
     validate.add_argument("--json", action="store_true", help="machine-readable output")
     validate.add_argument(
         "--file-timeout",
@@ -86,35 +116,92 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="how long one file may take to import, as [frogml] automation_file_timeout in the loader "
         f"(default: $AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT, else {_DEFAULT_FILE_TIMEOUT:g}; 0: no limit)",
     )
-    export = commands.add_parser(
-        "export", help="write each automation as protobuf-JSON or as a frogml SDK file; exit 1 on any problem"
+    export = _command(commands, "export")
+    export.add_argument("path", type=Path, metavar="PATH", help="an automations folder, or one automation file")
+    export.add_argument(
+        "--format",
+        choices=("json", "python"),
+        default="json",
+        help="json: the spec as protobuf JSON; python: a frogml SDK automation file. Default: json",
     )
-    export.add_argument("path", type=Path)
-    export.add_argument("--format", choices=("json", "python"), default="json", help="default: json")
-    export.add_argument("--out", type=Path, required=True, help="the folder to write into (created if missing)")
+    export.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the folder to write into (created if missing)"
+    )
     export.add_argument(
         "--include-secrets",
         action="store_true",
         help="write webhook URLs and header values as given, instead of FROGML_SECRET_* references",
     )
-    upgrade = commands.add_parser(
-        "upgrade", help="rewrite Qwak-era automation files to the frogml names; prints the diff, --write applies it"
+    export.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (exit 1, nothing written) specs that name paths only this machine has, instead of warning",
     )
-    upgrade.add_argument("path", type=Path)
+    upgrade = _command(commands, "upgrade")
+    upgrade.add_argument("path", type=Path, metavar="PATH", help="a folder of automation files, or one file")
     upgrade.add_argument("--write", action="store_true", help="rewrite the files (default: only show the diff)")
     _add_management_commands(commands)
-    args = parser.parse_args(argv)
-    if args.command in _MANAGEMENT_COMMANDS:
-        return _manage(args)
-    if args.command == "init":
-        return _init(args.dags_folder, force=args.force, shares=args.shares)
-    if args.command == "upgrade":
-        from frogml_airflow_provider.upgrade import upgrade as _upgrade
+    return parser
 
-        return _upgrade(args.path, write=args.write)
-    if args.command == "export":
-        return _export(args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets)
-    return _validate(args.path, as_json=args.json, file_timeout=_file_timeout(args.file_timeout))
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> argparse.ArgumentParser:
+    from frogml_airflow_provider.cli_help import COMMANDS
+
+    text = COMMANDS[name]
+    return commands.add_parser(
+        name,
+        parents=list(parents),
+        help=text.summary,
+        description=text.description,
+        epilog=text.epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+class _Version(argparse.Action):
+    """``--version``: this provider's version and the Airflow and frogml it would run with, read from
+    the installed packages' metadata (neither is imported: it stays instant)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from frogml_airflow_provider import __version__
+
+        found = [f"airflow-provider-frogml {__version__}"]
+        for label, package, missing in (
+            ("Apache Airflow", "apache-airflow-core", "not installed"),
+            ("frogml SDK", "frogml", "not installed: the [frogml] extra"),
+        ):
+            found.append(f"{label} {_installed_version(package) or missing}")
+        print(", ".join(found))
+        parser.exit()
+
+
+def _installed_version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def _quiet_libraries() -> None:
+    """No library log lines in this command's output: the frogml SDK calls ``logging.basicConfig``
+    at INFO when imported (Airflow's "Reading the config from ..." then reaches the terminal), and
+    Airflow configures its own logging at import, at ``[logging] logging_level`` (INFO). Both are
+    set to warnings before either is imported; the commands report through their own output, not
+    through logging. An ``AIRFLOW__LOGGING__LOGGING_LEVEL`` the user set is kept."""
+    import logging
+
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    if not logging.getLogger().handlers:  # the SDK's basicConfig is then a no-op
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
 _MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions", "status", "migrate", "pull")
@@ -125,67 +212,56 @@ def _add_management_commands(commands: argparse._SubParsersAction[argparse.Argum
     connection.add_argument(
         "--conn-id",
         default=DEFAULT_CONN_ID,
+        metavar="CONN_ID",
         help="the Airflow connection (type frogml): host = JFrog URL, password = access token; "
         f"without it, JF_URL and JF_ACCESS_TOKEN. Default: {DEFAULT_CONN_ID}",
     )
-    register = commands.add_parser(
-        "register",
-        parents=[connection],
-        help="create or update each automation on JFrog ML; all or nothing, nothing written if any is invalid",
-    )
-    register.add_argument("path", type=Path)
+    register = _command(commands, "register", [connection])
+    register.add_argument("path", type=Path, metavar="PATH", help="an automations folder, or one automation file")
     register.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
     register.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
-    listing = commands.add_parser("list", parents=[connection], help="the automations on JFrog ML, secrets never shown")
+    listing = _command(commands, "list", [connection])
     listing.add_argument("--json", action="store_true", help="machine-readable output, specs with secrets hidden")
-    for name, help_text in (
-        ("pause", "stop an automation's trigger (ToggleAutomationActivity)"),
-        ("resume", "turn an automation's trigger back on"),
-        ("run", "run an automation now, whatever its trigger"),
-    ):
-        command = commands.add_parser(name, parents=[connection], help=help_text)
-        command.add_argument("names", nargs="+", metavar="NAME")
-    history = commands.add_parser("executions", parents=[connection], help="an automation's executions, newest first")
-    history.add_argument("name", metavar="NAME")
-    history.add_argument("--limit", type=int, default=20, help="show at most this many (0: all). Default: 20")
+    for name in ("pause", "resume", "run"):
+        command = _command(commands, name, [connection])
+        command.add_argument("names", nargs="+", metavar="NAME", help="automation names, as in Automation(name=...)")
+    history = _command(commands, "executions", [connection])
+    history.add_argument("name", metavar="NAME", help="the automation's name, as in Automation(name=...)")
+    history.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="show at most this many (0: all). Default: 20"
+    )
     history.add_argument("--json", action="store_true", help="machine-readable output")
     airflow = argparse.ArgumentParser(add_help=False)
     airflow.add_argument(
         "--airflow-url",
+        metavar="URL",
         help="Airflow's API server; default: FROGML_AIRFLOW_URL, else [api] base_url. Credentials: "
         "FROGML_AIRFLOW_TOKEN, or FROGML_AIRFLOW_USERNAME and FROGML_AIRFLOW_PASSWORD",
     )
-    where = commands.add_parser(
-        "status",
-        parents=[connection, airflow],
-        help="where each automation runs (Airflow, JFrog ML, both, neither) and what differs; exit 1 if any "
-        "is scheduled on both",
-    )
-    where.add_argument("path", type=Path, help="the automations folder")
+    where = _command(commands, "status", [connection, airflow])
+    where.add_argument("path", type=Path, metavar="PATH", help="the automations folder")
     where.add_argument("--json", action="store_true", help="machine-readable output")
-    migrate = commands.add_parser(
-        "migrate",
-        parents=[connection, airflow],
-        help="hand automations over to JFrog ML (or back with --back), never scheduled on both sides",
-    )
-    migrate.add_argument("names", nargs="+", metavar="NAME")
-    bring = commands.add_parser(
-        "pull",
-        parents=[connection],
-        help="write registered automations as frogml automation files (secrets as environment references)",
-    )
+    migrate = _command(commands, "migrate", [connection, airflow])
+    migrate.add_argument("names", nargs="+", metavar="NAME", help="automation names, as in Automation(name=...)")
+    bring = _command(commands, "pull", [connection])
     bring.add_argument("names", nargs="*", metavar="NAME", help="the automations to pull (default: all)")
-    bring.add_argument("--out", type=Path, required=True, help="the folder to write into (created if missing)")
+    bring.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the folder to write into (created if missing)"
+    )
     bring.add_argument("--overwrite", action="store_true", help="replace files that exist already")
     migrate.add_argument(
-        "--path", type=Path, required=True, help="the automations folder (the ledger is written there)"
+        "--path", type=Path, required=True, metavar="PATH", help="the automations folder (the ledger is written there)"
     )
     migrate.add_argument("--back", action="store_true", help="hand them back to Airflow")
     migrate.add_argument("--dry-run", action="store_true", help="print the steps; change nothing")
     migrate.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
     migrate.add_argument("--wait", action="store_true", help="wait for a DAG run in progress instead of refusing")
     migrate.add_argument(
-        "--wait-timeout", type=float, default=3600.0, help="give up waiting after this many seconds. Default: 3600"
+        "--wait-timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="give up waiting after this many seconds. Default: 3600",
     )
 
 
@@ -388,7 +464,9 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
     return 1 if found.errors else 0
 
 
-def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool) -> int:
+def _export(
+    path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool, strict: bool = False
+) -> int:
     """All or nothing: any load error, or two automations wanting one file, and nothing is written."""
     from frogml_airflow_provider.dags.loading import load_automations
     from frogml_airflow_provider.errors import ExportError

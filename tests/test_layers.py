@@ -47,7 +47,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("dags.render", "dags.loader", "dags.import_errors", "dag_loader"),  # DAGs of operators and notifiers
     # The local platform's pages; the commands (JFrog ML's, the hand-over's, upgrade); demo tools.
     ("console", "management", "migration", "upgrade", "demo"),
-    ("cli", "plugins"),  # entry points
+    ("cli", "cli_help", "plugins"),  # entry points (cli_help: the texts of its --help)
 ]
 # Packages whose modules sit in different layers: their ``__init__`` runs before any of them, so it
 # imports nothing and sits at the bottom (exactly these names, not their modules).
