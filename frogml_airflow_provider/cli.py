@@ -425,8 +425,11 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)
         return 2
+    automations = _automation_files(path, "validate")
+    if automations is None:
+        return 2
     with Progress("loading") as progress:
-        found = catalog(path, progress=progress, file_timeout=file_timeout)
+        found = catalog(automations, progress=progress, file_timeout=file_timeout)
     warnings = found.report.warnings
     if as_json:
         print(
@@ -464,6 +467,52 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
     return 1 if found.errors else 0
 
 
+def _automation_files(path: Path, command: str) -> Path | None:
+    """What to load for ``path``: itself, or, when it is a DAGs folder set up by ``init`` (or one of its
+    loader files), the automations folder its loader files read. Loader files are DAG files, not
+    automation files: importing them would start Airflow and report each as defining no automation.
+    None (the reason printed) when that folder is missing or the loader files disagree on it."""
+    from frogml_airflow_provider.dags.shares import loader_folder
+
+    candidates = [path] if path.is_file() else sorted(path.glob("*.py"))
+    loaders = {
+        candidate: folder
+        for candidate in candidates
+        if (text := _source(candidate)) is not None and (folder := loader_folder(text)) is not None
+    }
+    if not loaders:
+        return path
+    dags = path if path.is_dir() else path.parent
+    names = sorted(candidate.name for candidate in loaders)
+    if path.is_dir():
+        shown = names[0] if len(names) == 1 else f"{names[0]} ... {names[-1]}"
+        subject = f"{path} holds the provider's loader files ({shown}), DAG files that load"
+    else:
+        subject = f"{path} is one of the provider's loader files, a DAG file that loads"
+    folders = sorted(set(loaders.values()))
+    if len(folders) > 1:
+        print(
+            f"{tag('error', sys.stderr)} {subject} the automation files of several folders ({', '.join(folders)}): "
+            f"give one of them, e.g. frogml-airflow {command} {dags / folders[0]}",
+            file=sys.stderr,
+        )
+        return None
+    automations = dags / folders[0]
+    if not automations.is_dir():
+        print(
+            f"{tag('error', sys.stderr)} {subject} the automation files in {automations}/, which does not exist: "
+            f"run frogml-airflow init {dags}, then put automation files in {automations}/",
+            file=sys.stderr,
+        )
+        return None
+    print(
+        f"{tag('note', sys.stderr)} {subject} the automation files in {automations}/: {command} reads that "
+        f"folder (next time: frogml-airflow {command} {automations})",
+        file=sys.stderr,
+    )
+    return automations
+
+
 def _export(
     path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool, strict: bool = False
 ) -> int:
@@ -478,6 +527,10 @@ def _export(
     if out.exists() and not out.is_dir():
         print(f"{out}: exists and is not a folder; give --out a folder", file=sys.stderr)
         return 2
+    automations = _automation_files(path, "export")
+    if automations is None:
+        return 2
+    path = automations
     folder = path.resolve() if path.is_dir() else path.resolve().parent
     if fmt == "python" and out.resolve().is_relative_to(folder):
         print(

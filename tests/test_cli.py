@@ -199,3 +199,27 @@ def test_validate_names_placeholders_left_from_the_docs(tmp_path: Path) -> None:
     assert "action.build_spec.parameters = ...: is '...', a placeholder copied from the docs" in out
     assert "action.py:3: automation 'act': TypeError" in out
     assert "FrogmlBuildDeploy(...) still holds the placeholder '...' copied from the docs" in out
+
+
+def test_validate_of_the_dags_folder_reads_the_automations_folder_its_loader_files_load(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    assert run("init", str(dags)).returncode == 0
+    (dags / "automations" / "good.py").write_text(GOOD)
+    (dags / "my_own_dag.py").write_text("raise RuntimeError('a DAG file of its own, never imported here')\n")
+    done = run("validate", str(dags))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok     good.py: ok -> DAG ok" in done.stdout
+    assert "1 automation(s) valid, 0 error(s), 1 file(s) read" in done.stdout
+    assert "frogml_automations_00.py" not in done.stdout and "defines no automation" not in done.stdout
+    assert "[info" not in done.stdout + done.stderr  # no loader file ran (they log through Airflow)
+    note = " ".join(done.stderr.split())
+    assert f"{dags} holds the provider's loader files (frogml_automations_00.py ... frogml_automations_07.py)" in note
+    assert f"next time: frogml-airflow validate {dags / 'automations'}" in note
+    one = run("validate", str(dags / loader_name(3, SHARES)), "--json")
+    assert one.returncode == 0 and json.loads(one.stdout)["automations"][0]["name"] == "ok"
+    assert "is one of the provider's loader files" in one.stderr
+    (dags / "automations" / "good.py").unlink()
+    (dags / "automations").rmdir()
+    missing = run("validate", str(dags))
+    assert missing.returncode == 2
+    assert f"run frogml-airflow init {dags}" in " ".join(missing.stderr.split())
