@@ -30,10 +30,13 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
 from frogml_airflow_provider.term import Progress, tag
+
+if TYPE_CHECKING:
+    from frogml_airflow_provider.dags.loading import LoadReport
 
 AUTOMATIONS_DIR = "automations"
 # What ``init`` wrote before shares (one loader file for the whole folder): replaced when unchanged.
@@ -513,6 +516,18 @@ def _automation_files(path: Path, command: str) -> Path | None:
     return automations
 
 
+def _machine_local(report: LoadReport) -> list[str]:
+    """A line per spec value only this machine can reach (a local git_uri, a file:// bucket)."""
+    from frogml_airflow_provider.export.reach import machine_local_paths
+
+    base = report.root if report.root.is_dir() else report.root.parent
+    return [
+        printable(f"{os.path.relpath(item.file, base)}{f':{item.line}' if item.line else ''}: {found}")
+        for item in report.automations
+        for found in machine_local_paths(item.automation)
+    ]
+
+
 def _export(
     path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool, strict: bool = False
 ) -> int:
@@ -548,6 +563,9 @@ def _export(
             files = export_files(report, fmt, include_secrets=include_secrets)
         except ExportError as error:
             problems.append(str(error))
+    local = [] if problems else _machine_local(report)
+    if strict:
+        problems += local
     if problems:
         for problem in problems:
             print(f"{tag('error', sys.stderr)} {problem}", file=sys.stderr)
@@ -558,6 +576,14 @@ def _export(
         )
         return 1
     write_files(files, out)
+    for warning in local:
+        print(f"{tag('warning', sys.stderr)} {warning}", file=sys.stderr)
+    if local:
+        print(
+            f"{len(local)} value(s) name places on this machine: exported as they are; JFrog ML cannot reach them "
+            "(--strict refuses them)",
+            file=sys.stderr,
+        )
     left_out = []
     for file in files:
         print(f"{tag('ok')} {file.source}: {file.automation} -> {out / file.name}")

@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
         "dags.catalog",
         "dags.shares",
     ),
-    ("export.native", "export.wire", "export.from_native", "export.files", "export.pull"),
+    ("export.native", "export.wire", "export.from_native", "export.files", "export.pull", "export.reach"),
     ("platform.base", "platform.batch_folders"),  # the platform interface; batch folders and templates (pure)
     ("platform.local", "platform.jfrog"),  # the platforms; platform.jfrog.session is the JFrog ML client
     ("platform.registry",),  # a locator -> one of the platforms
