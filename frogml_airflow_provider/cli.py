@@ -455,13 +455,15 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
             )
         )
     else:
-        for source, plan in found.plans:
-            line = f"{source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}"
-            print(f"{tag('ok')} {printable(line)}")
-        for error in found.errors:
-            print(f"{tag('error')} {printable(str(error))}")
-        for warning in warnings:
-            print(f"{tag('warning')} {printable(str(warning))}")
+        # File by file (a file's automations, then its problems by line), as the files are read.
+        entries = [
+            (source, 0, 0, "ok", f"{source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}")
+            for source, plan in found.plans
+        ]
+        entries += [(error.file, 1, error.line or 0, "error", str(error)) for error in found.errors]
+        entries += [(warning.file, 1, warning.line or 0, "warning", str(warning)) for warning in warnings]
+        for _, _, _, kind, text in sorted(entries, key=lambda entry: (Path(entry[0]).parts, *entry[1:3])):
+            print(f"{tag(kind)} {printable(text)}")
         noted = f", {len(warnings)} warning(s)" if warnings else ""
         print(
             f"{len(found.plans)} automation(s) valid, {len(found.errors)} error(s){noted}, "

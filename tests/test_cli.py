@@ -223,3 +223,27 @@ def test_validate_of_the_dags_folder_reads_the_automations_folder_its_loader_fil
     missing = run("validate", str(dags))
     assert missing.returncode == 2
     assert f"run frogml-airflow init {dags}" in " ".join(missing.stderr.split())
+
+
+def test_validate_prints_each_files_results_together_in_file_order(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "a_broken.py").write_text(TWO_PROBLEMS)
+    (folder / "b_good.py").write_text(GOOD)
+    (folder / "c_snippet.py").write_text("from frogml.core.automations import NoneTrigger\nNoneTrigger()\n")
+    (folder / "d_twice.py").write_text(
+        GOOD.replace('name="ok"', 'name="again"')
+        + "\n"
+        + GOOD.replace("from frogml.core.automations import *", "").replace("a = ", "b = ").replace('"ok"', '"again"')
+        + "c = Automation(name='x', model_id='m', trigger=NoneTrigger(), action=FrogmlBuildDeploy(\n"
+        "    BuildSpecifications(git_uri='/repo'), BuildMetric('f1', ThresholdDirection.ABOVE, 0.5),\n"
+        "    DeploymentSpecifications()))\n"
+    )
+    done = run("validate", str(folder))
+    assert done.returncode == 1
+    files = [
+        line.split()[1].split(":")[0] for line in done.stdout.splitlines() if line.startswith(("ok", "error", "warn"))
+    ]
+    assert files == ["a_broken.py", "b_good.py", "c_snippet.py", "d_twice.py", "d_twice.py", "d_twice.py"], done.stdout
+    d_lines = [line.split()[1] for line in done.stdout.splitlines() if "d_twice.py" in line]
+    assert d_lines == ["d_twice.py:", "d_twice.py:9:", "d_twice.py:12:"], done.stdout  # ok, then by line

@@ -23,7 +23,7 @@ from pathlib import Path
 from frogml_airflow_provider.automations import Automation
 from frogml_airflow_provider.automations.common import validation_after_loading
 from frogml_airflow_provider.dags.budget import DEFAULT_FILE_TIMEOUT, Budgets
-from frogml_airflow_provider.dags.locate import describe_empty, describe_failure
+from frogml_airflow_provider.dags.locate import describe_empty, describe_failures
 from frogml_airflow_provider.dags.shim import frogml_namespace
 from frogml_airflow_provider.errors import AutomationLoadError, AutomationSpecError, DuplicateAutomationError
 
@@ -112,7 +112,7 @@ def load_automations(
             except BaseException as error:  # user code's failures, whatever their class, are its own
                 if budgets.must_propagate(error):
                     raise  # Airflow's import timeout for the whole loader, or a real Ctrl+C
-                errors.append(describe_failure(path, _relative(path, base), error))
+                errors.extend(describe_failures(path, _relative(path, base), error))
                 continue
             own = [value for value in vars(module).values() if isinstance(value, Automation)]
             found.extend((value, path) for value in own)
@@ -179,6 +179,7 @@ def _unique(ordered: list[LoadedAutomation], base: Path) -> tuple[list[LoadedAut
                 f"automation name {item.automation.name!r} is defined {where}; names must be unique "
                 "(JFrog ML would let the last one registered silently replace the other). "
                 f"Rename one of them; the one in {there} is kept.",
+                line=item.line,
             )
         )
     return list(kept.values()), clashes
