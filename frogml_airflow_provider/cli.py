@@ -65,7 +65,11 @@ globals().update(load_share(__file__, "{folder}", share={share}, shares={shares}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()  # what there is to do, rather than "the following arguments are required"
+        return 2
+    args = parser.parse_args(argv)
     if args.command in _MANAGEMENT_COMMANDS:
         _quiet_libraries()
         return _manage(args)
@@ -216,8 +220,8 @@ def _add_management_commands(commands: argparse._SubParsersAction[argparse.Argum
         "--conn-id",
         default=DEFAULT_CONN_ID,
         metavar="CONN_ID",
-        help="the Airflow connection (type frogml): host = JFrog URL, password = access token; "
-        f"without it, JF_URL and JF_ACCESS_TOKEN. Default: {DEFAULT_CONN_ID}",
+        help="the Airflow connection to JFrog ML (type frogml: host = your JFrog URL, password = an access "
+        f"token). Default: {DEFAULT_CONN_ID}; when there is no such connection, JF_URL and JF_ACCESS_TOKEN",
     )
     register = _command(commands, "register", [connection])
     register.add_argument("path", type=Path, metavar="PATH", help="an automations folder, or one automation file")
@@ -311,13 +315,26 @@ def _manage(args: argparse.Namespace) -> int:
 def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
     """Loader files for ``shares`` shares (unless given: the count an earlier init wrote, else the default);
     loader files of an earlier init are replaced when unchanged."""
-    from frogml_airflow_provider.dags.shares import LOADER_PREFIX, SHARES, loader_name
+    from frogml_airflow_provider.dags.shares import LOADER_PREFIX, SHARES
 
     loader_files = sorted(dags_folder.glob(f"{LOADER_PREFIX}*.py"))
     count = shares if shares is not None else _written_share_count(loader_files) or SHARES
     if not 1 <= count <= 1000:
         print(f"--shares {count}: give a number from 1 to 1000", file=sys.stderr)
         return 2
+    if dags_folder.exists() and not dags_folder.is_dir():
+        print(f"{dags_folder}: is a file, not a folder; give init the Airflow DAGs folder", file=sys.stderr)
+        return 2
+    try:
+        return _write_loaders(dags_folder, loader_files, count, force=force)
+    except OSError as error:
+        print(f"{error.filename or dags_folder}: cannot write there: {error.strerror}", file=sys.stderr)
+        return 1
+
+
+def _write_loaders(dags_folder: Path, loader_files: list[Path], count: int, *, force: bool) -> int:
+    from frogml_airflow_provider.dags.shares import loader_name
+
     dags_folder.mkdir(parents=True, exist_ok=True)
     automations = dags_folder / AUTOMATIONS_DIR
     automations.mkdir(exist_ok=True)
@@ -464,6 +481,8 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
         entries += [(warning.file, 1, warning.line or 0, "warning", str(warning)) for warning in warnings]
         for _, _, _, kind, text in sorted(entries, key=lambda entry: (Path(entry[0]).parts, *entry[1:3])):
             print(f"{tag(kind)} {printable(text)}")
+        if not found.report.files:
+            print(f"{tag('note')} no automation file (*.py) under {path}: put automation files there")
         noted = f", {len(warnings)} warning(s)" if warnings else ""
         print(
             f"{len(found.plans)} automation(s) valid, {len(found.errors)} error(s){noted}, "

@@ -143,7 +143,7 @@ schedule or metric again. An automation already active is left as it is.""",
         "start automations on JFrog ML now, whatever their trigger",
         """\
 Start an execution of each named automation on JFrog ML now, whatever its trigger, paused ones
-included (their trigger stays off). Follow it with executions NAME.""",
+included (their trigger stays off). Follow it with frogml-airflow executions NAME.""",
         """\
 frogml-airflow run churn_retrain
 frogml-airflow executions churn_retrain""",
@@ -163,7 +163,7 @@ frogml-airflow executions churn_retrain --limit 0 --json""",
 One row per automation, from the files under PATH and from JFrog ML: where it runs now (airflow,
 jfrog, both, neither), its DAG in Airflow (active or paused, last run), the automation on JFrog ML
 (enabled, disabled, absent, last execution) and the spec fields that differ between the file and
-JFrog ML. A side that cannot be reached is shown as unknown, with the reason.
+JFrog ML. Where JFrog ML is not set up here (no SDK, no token), its columns say unknown, and why.
 
 Exit status: 1 when any automation is scheduled on both sides, else 0.""",
         """\

@@ -247,3 +247,18 @@ def test_validate_prints_each_files_results_together_in_file_order(tmp_path: Pat
     assert files == ["a_broken.py", "b_good.py", "c_snippet.py", "d_twice.py", "d_twice.py", "d_twice.py"], done.stdout
     d_lines = [line.split()[1] for line in done.stdout.splitlines() if "d_twice.py" in line]
     assert d_lines == ["d_twice.py:", "d_twice.py:9:", "d_twice.py:12:"], done.stdout  # ok, then by line
+
+
+def test_a_newcomers_wrong_turns_get_a_sentence_not_a_traceback(tmp_path: Path) -> None:
+    bare = run()
+    assert bare.returncode == 2 and "init" in bare.stdout and "getting started" in bare.stdout
+    a_file = tmp_path / "dags.txt"
+    a_file.write_text("")
+    on_a_file = run("init", str(a_file))
+    assert on_a_file.returncode == 2 and "Traceback" not in on_a_file.stderr
+    assert f"{a_file}: is a file, not a folder; give init the Airflow DAGs folder" in on_a_file.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run("validate", str(empty))
+    assert nothing.returncode == 0
+    assert f"no automation file (*.py) under {empty}: put automation files there" in nothing.stdout
