@@ -28,7 +28,8 @@ import json
 import os
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -70,21 +71,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()  # what there is to do, rather than "the following arguments are required"
         return 2
     args = parser.parse_args(argv)
-    if args.command in _MANAGEMENT_COMMANDS:
-        _quiet_libraries()
-        return _manage(args)
     if args.command == "init":
         return _init(args.dags_folder, force=args.force, shares=args.shares)
     if args.command == "upgrade":
         from frogml_airflow_provider.upgrade import upgrade as _upgrade
 
         return _upgrade(args.path, write=args.write)
-    _quiet_libraries()  # an automation file may import Airflow itself
-    if args.command == "export":
-        return _export(
-            args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets, strict=args.strict
-        )
-    return _validate(args.path, as_json=args.json, file_timeout=_file_timeout(args.file_timeout))
+    with _quiet_libraries():  # the JFrog ML commands import the SDK and Airflow; an automation file may too
+        if args.command in _MANAGEMENT_COMMANDS:
+            return _manage(args)
+        if args.command == "export":
+            return _export(
+                args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets, strict=args.strict
+            )
+        return _validate(args.path, as_json=args.json, file_timeout=_file_timeout(args.file_timeout))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,17 +198,26 @@ def _installed_version(package: str) -> str | None:
         return None
 
 
-def _quiet_libraries() -> None:
-    """No library log lines in this command's output: the frogml SDK calls ``logging.basicConfig``
-    at INFO when imported (Airflow's "Reading the config from ..." then reaches the terminal), and
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """No library log lines in a command's output: the frogml SDK calls ``logging.basicConfig`` at
+    INFO when imported (Airflow's "Reading the config from ..." then reaches the terminal), and
     Airflow configures its own logging at import, at ``[logging] logging_level`` (INFO). Both are
     set to warnings before either is imported; the commands report through their own output, not
-    through logging. An ``AIRFLOW__LOGGING__LOGGING_LEVEL`` the user set is kept."""
+    through logging. An ``AIRFLOW__LOGGING__LOGGING_LEVEL`` the user set is kept, and the
+    environment is put back after the command (``main`` also runs in-process, in tests)."""
     import logging
 
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    variable = "AIRFLOW__LOGGING__LOGGING_LEVEL"
+    given = os.environ.get(variable)
+    os.environ.setdefault(variable, "WARNING")
     if not logging.getLogger().handlers:  # the SDK's basicConfig is then a no-op
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        yield
+    finally:
+        if given is None:
+            os.environ.pop(variable, None)
 
 
 _MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions", "status", "migrate", "pull")

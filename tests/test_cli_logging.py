@@ -54,8 +54,21 @@ def test_validate_of_a_file_that_imports_airflow_prints_no_airflow_log_line(tmp_
         "    action=FrogmlBuildDeploy(BuildSpecifications(git_uri='https://git.example/r.git'),\n"
         "        BuildMetric('f1', ThresholdDirection.ABOVE, '0.5'), DeploymentSpecifications()))\n"
     )
-    done = run(tmp_path, "validate", str(folder))
+    done = run(tmp_path, "validate", str(folder), "--file-timeout", "0")  # importing Airflow is slow under load
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok     uses_airflow.py: ok -> DAG ok" in done.stdout
     assert "a line for the log" not in done.stdout + done.stderr
     assert not LOG_LINE.search(done.stdout + done.stderr), done.stdout + done.stderr
+
+
+def test_the_quieting_ends_with_the_command(tmp_path: Path, monkeypatch) -> None:
+    """``main`` runs in-process too (tests, a caller's script): it leaves the environment as it found it."""
+    from frogml_airflow_provider.cli import main
+
+    monkeypatch.delenv("AIRFLOW__LOGGING__LOGGING_LEVEL", raising=False)
+    (tmp_path / "automations").mkdir()
+    assert main(["validate", str(tmp_path / "automations")]) == 0
+    assert "AIRFLOW__LOGGING__LOGGING_LEVEL" not in os.environ
+    monkeypatch.setenv("AIRFLOW__LOGGING__LOGGING_LEVEL", "DEBUG")  # the user's choice is kept
+    assert main(["validate", str(tmp_path / "automations")]) == 0
+    assert os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] == "DEBUG"

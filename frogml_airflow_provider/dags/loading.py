@@ -206,10 +206,22 @@ def _import_scope(base: Path, files: list[Path]) -> Iterator[_Loader]:
         for folder in added:
             sys.path.remove(folder)
         for name in set(sys.modules) - before:
-            module = sys.modules[name]
-            places = [getattr(module, "__file__", None) or "", *(getattr(module, "__path__", None) or [])]
-            if name.startswith(_PRIVATE_PREFIX) or any(str(place).startswith(root) for place in places):
+            module = sys.modules.get(name)
+            if module is not None and (name.startswith(_PRIVATE_PREFIX) or _comes_from(module, root)):
                 del sys.modules[name]
+
+
+def _comes_from(module: types.ModuleType, root: str) -> bool:
+    """Was ``module`` loaded from under ``root``? Read from the module's own namespace: ``getattr``
+    would run a module's ``__getattr__`` (Airflow's deprecated modules import on access), and a
+    namespace package recomputes its path from a parent that may be gone already."""
+    own = vars(module)
+    places = [own.get("__file__") or ""]
+    try:
+        places += [str(place) for place in own.get("__path__") or ()]
+    except Exception:  # noqa: BLE001 - a namespace path without its parent: not ours to judge, keep it
+        pass
+    return any(str(place).startswith(root) for place in places)
 
 
 _PRIVATE_PREFIX = "_frogml_automation_"
