@@ -180,11 +180,9 @@ class _Version(argparse.Action):
         from frogml_airflow_provider import __version__
 
         found = [f"airflow-provider-frogml {__version__}"]
-        for label, package, missing in (
-            ("Apache Airflow", "apache-airflow-core", "not installed"),
-            ("frogml SDK", "frogml", "not installed: the [frogml] extra"),
-        ):
-            found.append(f"{label} {_installed_version(package) or missing}")
+        airflow = _installed_version("apache-airflow-core") or _installed_version("apache-airflow")
+        found.append(f"Apache Airflow {airflow or 'not installed'}")
+        found.append(f"frogml SDK {_installed_version('frogml') or 'not installed (the [frogml] extra)'}")
         print(", ".join(found))
         parser.exit()
 
