@@ -3,4 +3,4 @@
 Kept import-light on purpose: DAG parsing is a hot path, so nothing here imports Airflow.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -27,14 +27,13 @@ import argparse
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
-from frogml_airflow_provider.term import Progress, tag
+from frogml_airflow_provider.term import Progress, printable, tag
 
 if TYPE_CHECKING:
     from frogml_airflow_provider.dags.loading import LoadReport
@@ -78,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return _upgrade(args.path, write=args.write)
     with _quiet_libraries():  # the JFrog ML commands import the SDK and Airflow; an automation file may too
+        if args.command == "evaluations":
+            from frogml_airflow_provider.evaluations import evaluations
+
+            return evaluations(args.name, limit=args.limit, as_json=args.json)
         if args.command in _MANAGEMENT_COMMANDS:
             return _manage(args)
         if args.command == "export":
@@ -148,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.add_argument("path", type=Path, metavar="PATH", help="a folder of automation files, or one file")
     upgrade.add_argument("--write", action="store_true", help="rewrite the files (default: only show the diff)")
     _add_management_commands(commands)
+    watched = _command(commands, "evaluations")
+    watched.add_argument("name", nargs="?", metavar="NAME", help="an automation (or its DAG id); default: all")
+    watched.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="show the last N evaluations (0: all). Default: 20"
+    )
+    watched.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -432,18 +441,6 @@ def _file_timeout(given: float | None) -> float:
         return float(os.environ.get(_TIMEOUT_VARIABLE, _DEFAULT_FILE_TIMEOUT))
     except ValueError:
         return _DEFAULT_FILE_TIMEOUT
-
-
-def printable(text: str) -> str:
-    """``text`` with control and invisible characters escaped (an ESC or CR in a name or message
-    must not move the cursor or recolour the terminal); line breaks kept."""
-    return "\n".join(
-        "".join(char if unicodedata.category(char) not in _UNPRINTABLE else repr(char)[1:-1] for char in line)
-        for line in text.split("\n")
-    )
-
-
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_TIMEOUT) -> int:

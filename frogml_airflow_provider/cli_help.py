@@ -28,7 +28,7 @@ getting started:
 init, validate, export and upgrade work offline and import neither Airflow nor the frogml SDK.
 register, list, pause, resume, run, executions, status, migrate and pull talk to JFrog ML through
 the frogml_default Airflow connection (or --conn-id, or JF_URL and JF_ACCESS_TOKEN) and need the
-[frogml] extra: pip install "airflow-provider-frogml[frogml]".
+[frogml] extra. evaluations reads Airflow's metadata database.
 Run frogml-airflow COMMAND --help for a command's options."""
 
 
@@ -181,6 +181,17 @@ fails undoes the ones before it. --back hands them back to Airflow.""",
 frogml-airflow migrate churn_retrain --path $AIRFLOW_HOME/dags/automations --dry-run
 frogml-airflow migrate churn_retrain --path $AIRFLOW_HOME/dags/automations --yes --wait
 frogml-airflow migrate churn_retrain --path $AIRFLOW_HOME/dags/automations --back --yes""",
+    ),
+    "evaluations": CommandHelp(
+        "what each metric trigger saw: value against threshold, crossings, errors",
+        """\
+Show what the metric triggers of metric-based automations saw: with no NAME, each one's last
+evaluation; with NAME, that automation's history (value against threshold over time, crossings
+marked, failed queries said), newest last. Read from Airflow's metadata database, so run it where
+Airflow is configured; it runs no automation file.""",
+        """\
+frogml-airflow evaluations
+frogml-airflow evaluations retrain_iris_on_errors --limit 50""",
     ),
     "pull": CommandHelp(
         "write automations registered on JFrog ML as automation files",

@@ -5,9 +5,9 @@ of secret fields (webhook URLs, header values, tokens) are never echoed: they sh
 
 Pure: no Airflow, no SDK. The one class that must also be an Airflow exception cannot live here:
 
-- ``operators.trigger_metric.FrogMLNoRetrain`` (``FrogMLProviderError`` + Airflow's
-  ``AirflowSkipException``): a metric trigger that decides not to retrain skips the run, and
-  Airflow skips a task only for its own skip exception.
+- ``operators._crossing.FrogMLCrossingTaken`` (``FrogMLProviderError`` + Airflow's
+  ``AirflowSkipException``): a DAG run started by a metric crossing that another run already took
+  (the event delivered twice) skips, and Airflow skips a task only for its own skip exception.
 
 Every other failure of a task is one of the classes below: Airflow fails (and retries) a task on
 any exception, and shows its message. ``FrogMLProviderError.exit_code`` is what ``frogml-airflow``

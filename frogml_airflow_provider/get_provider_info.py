@@ -36,7 +36,6 @@ def get_provider_info() -> dict[str, Any]:
                     "frogml_airflow_provider.operators.build",
                     "frogml_airflow_provider.operators.gate",
                     "frogml_airflow_provider.operators.deploy",
-                    "frogml_airflow_provider.operators.trigger_metric",
                     "frogml_airflow_provider.operators.batch",
                 ],
             }
@@ -48,6 +47,7 @@ def get_provider_info() -> dict[str, Any]:
                     "frogml_airflow_provider.triggers.build",
                     "frogml_airflow_provider.triggers.deployment",
                     "frogml_airflow_provider.triggers.batch",
+                    "frogml_airflow_provider.triggers.metric",
                 ],
             }
         ],
@@ -82,7 +82,7 @@ def get_provider_info() -> dict[str, Any]:
                 "options": {
                     "metric_trigger_default_cron": {
                         "description": "When a MetricBasedTrigger has no override_cron, how often (cron, UTC) "
-                        "its metric is evaluated.",
+                        "the triggerer evaluates its metric.",
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "0 * * * *",
@@ -105,6 +105,39 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "float",
                         "example": "3600",
                         "default": "86400",
+                    },
+                    "metric_trigger_resend_after": {
+                        "description": "Seconds after which a metric crossing that no DAG run has taken yet "
+                        "(its event was lost, or the DAG was paused) is sent again, with the same id; never "
+                        "past the cool-down.",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "300",
+                        "default": "600",
+                    },
+                    "metric_history_size": {
+                        "description": "Evaluations of each metric trigger kept in its history (the console, "
+                        "frogml-airflow evaluations), in chunks of 50: the oldest chunk goes as a new one starts.",
+                        "version_added": "0.2.0",
+                        "type": "integer",
+                        "example": "5000",
+                        "default": "1000",
+                    },
+                    "metric_trigger_share_queries": {
+                        "description": "Evaluate identical metric queries of several automations (same "
+                        "connection, cron and query) once per tick in the triggerer.",
+                        "version_added": "0.2.0",
+                        "type": "boolean",
+                        "example": "False",
+                        "default": "True",
+                    },
+                    "metric_trigger_query_threads": {
+                        "description": "Threads a triggerer runs metric queries on (off its event loop); a "
+                        "slow query holds one of them, never the triggerer.",
+                        "version_added": "0.2.0",
+                        "type": "integer",
+                        "example": "16",
+                        "default": "8",
                     },
                     "poll_interval": {
                         "description": "Seconds between status checks of a deferred build or deployment, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from pathlib import Path
 from typing import TextIO
 
@@ -57,3 +58,15 @@ def table_lines(headers: tuple[str, ...], rows: list[list[str]]) -> list[str]:
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in (list(headers), *rows)
     ]
+
+
+def printable(text: str) -> str:
+    """``text`` with control and invisible characters escaped (an ESC or CR in a name or message
+    must not move the cursor or recolour the terminal); line breaks kept."""
+    return "\n".join(
+        "".join(char if unicodedata.category(char) not in _UNPRINTABLE else repr(char)[1:-1] for char in line)
+        for line in text.split("\n")
+    )
+
+
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})

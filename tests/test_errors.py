@@ -50,9 +50,10 @@ def test_every_error_of_errors_py_derives_from_the_one_base() -> None:
 def test_the_airflow_skip_is_both() -> None:
     from airflow.sdk.exceptions import AirflowSkipException
 
-    from frogml_airflow_provider.operators.trigger_metric import FrogMLNoRetrain
+    from frogml_airflow_provider.operators._crossing import FrogMLCrossingTaken
 
-    assert issubclass(FrogMLNoRetrain, FrogMLProviderError) and issubclass(FrogMLNoRetrain, AirflowSkipException)
+    assert issubclass(FrogMLCrossingTaken, FrogMLProviderError)
+    assert issubclass(FrogMLCrossingTaken, AirflowSkipException)
 
 
 def test_the_old_import_paths_still_work() -> None:

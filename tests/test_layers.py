@@ -19,10 +19,11 @@ PACKAGE = Path(frogml_airflow_provider.__file__).parent
 ROOT = PACKAGE.name
 
 LAYERS: list[tuple[str, ...]] = [
-    # Contracts every layer may use, importing nothing of the package: the exceptions, the task ids
-    # and XCom keys, terminal output, and the provider's identity (connection type and default id).
-    ("", "errors", "tasks", "term", "get_provider_info"),
+    # Contracts every layer may use, importing nothing of the package: the exceptions, terminal output,
+    # and the provider's identity (connection type and default id).
+    ("", "errors", "term", "get_provider_info"),
     ("automations",),  # the frogml-compatible spec (pure)
+    ("tasks",),  # task ids, XCom keys, and the spec as task arguments carry it (to_plain/complete): pure
     # Pure: files -> plans (the ledger says which DAGs JFrog ML runs instead); the spec <-> its wire
     # form (native.py out, wire.py + from_native.py back) and the automation files written of it.
     (
@@ -38,7 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("export.native", "export.wire", "export.from_native", "export.files", "export.pull", "export.reach"),
     ("platform.base", "platform.batch_folders"),  # the platform interface; batch folders and templates (pure)
     ("platform.local", "platform.jfrog"),  # the platforms; platform.jfrog.session is the JFrog ML client
-    ("platform.registry",),  # a locator -> one of the platforms
+    ("platform.registry", "platform.numbers"),  # a locator -> one of the platforms; numbers from queries, bounded
     ("hooks",),
     ("triggers",),
     ("operators",),
@@ -46,7 +47,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("dags.timetable",),  # the generated DAGs' schedule (Airflow's core timetable, plugin-registered)
     ("dags.render", "dags.loader", "dags.import_errors", "dag_loader"),  # DAGs of operators and notifiers
     # The local platform's pages; the commands (JFrog ML's, the hand-over's, upgrade); demo tools.
-    ("console", "management", "migration", "upgrade", "demo"),
+    ("console", "management", "migration", "upgrade", "demo", "evaluations"),
     ("cli", "cli_help", "plugins"),  # entry points (cli_help: the texts of its --help)
 ]
 # Packages whose modules sit in different layers: their ``__init__`` runs before any of them, so it

@@ -18,6 +18,7 @@ from frogml_airflow_provider.console import batch, pages
 from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from frogml_airflow_provider.platform.local.store import RegistryUnreadableError
+from frogml_airflow_provider.triggers.metric_history import WatcherHistory
 
 PREFIX = "/frogml"
 
@@ -54,6 +55,16 @@ async def unavailable(request: Request, error: Exception) -> Response:
     return PlainTextResponse(str(error), status_code=503)
 
 
+def watchers_of(model_id: str) -> list[WatcherHistory] | str:
+    """The metric watchers of ``model_id`` from Airflow's metadata database, or why they cannot be read."""
+    from frogml_airflow_provider.triggers.metric_store import read_watchers
+
+    try:
+        return [w for w in read_watchers() if w.about.get("model_id") == model_id]
+    except Exception as error:  # noqa: BLE001 - shown on the page, never a 500
+        return f"the metric triggers' history could not be read from Airflow's metadata database: {error}"
+
+
 def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) -> FastAPI:
     app = FastAPI(title="JFrog ML local platform", docs_url=None, redoc_url=None, dependencies=[signed_in()])
     app.add_exception_handler(HTTPException, to_login)
@@ -75,7 +86,7 @@ def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) 
 
     @app.get("/models/{model_id}", response_class=HTMLResponse)
     def model(model_id: str) -> str:
-        return pages.model_page(factory(), model_id, prefix)  # type: ignore[operator]
+        return pages.model_page(factory(), model_id, prefix, watchers_of(model_id))  # type: ignore[operator]
 
     @app.get("/status", response_class=HTMLResponse)
     def where_automations_run() -> str:

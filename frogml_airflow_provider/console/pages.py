@@ -4,12 +4,13 @@ endpoints, and per model the gate's and the metric trigger's decisions as charts
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from urllib.parse import quote
 
 from frogml_airflow_provider.console.charts import Point, chart
 from frogml_airflow_provider.platform.base import ShowsHistory
+from frogml_airflow_provider.triggers.metric_history import WatcherHistory
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:24px;color:#1b1f23}h1{color:#2e7d32}
@@ -82,7 +83,10 @@ def build_page(platform: ShowsHistory, build_id: str, prefix: str) -> str:
     return page(f"Build {build_id}", body, prefix)
 
 
-def model_page(platform: ShowsHistory, model_id: str, prefix: str) -> str:
+def model_page(
+    platform: ShowsHistory, model_id: str, prefix: str, watchers: Sequence[WatcherHistory] | str = ()
+) -> str:
+    """``watchers``: the model's metric triggers as the triggerer recorded them (or why they could not be read)."""
     gates = platform.decisions("gate", model_id)
     gate_points = [
         Point(
@@ -91,22 +95,46 @@ def model_page(platform: ShowsHistory, model_id: str, prefix: str) -> str:
         for d in gates
     ]
     metric = str(gates[-1].detail["metric"]) if gates else "build metric"
-    evaluations = platform.decisions("trigger", model_id)
-    trigger_points = [
-        Point(_when(d.at), float(d.detail["value"]), _finite(d.detail.get("threshold")), bool(d.detail["retrain"]))
-        for d in evaluations
-    ]
-    trigger = str(evaluations[-1].detail["trigger"]) if evaluations else "trigger metric"
     body = (
         f"<h2>Deployments</h2>{deployments_table(platform, model_id)}"
         f"<h2>{escape(metric)} across builds</h2>"
         + chart(gate_points, title=f"{metric} per build", marked_as="deployed", unmarked_as="not deployed")
-        + f"<h2>{escape(trigger)} over time</h2>"
-        + chart(
-            trigger_points, title=f"{trigger} per evaluation", marked_as="retrain started", unmarked_as="no retrain"
-        )
+        + _trigger_charts(platform, model_id, watchers)
     )
     return page(f"Model {model_id}", body, prefix)
+
+
+def _trigger_charts(platform: ShowsHistory, model_id: str, watchers: Sequence[WatcherHistory] | str) -> str:
+    """Each metric trigger's evaluations over time, crossings marked, one chart per DAG; evaluations of
+    the per-run form of earlier versions (kept by the local platform) come first."""
+    if isinstance(watchers, str):
+        return f"<h2>Metric triggers</h2><p class='empty'>{escape(watchers)}</p>"
+    earlier = platform.decisions("trigger", model_id)
+    by_dag = {watcher.dag_id: watcher for watcher in watchers}
+    dag_ids = list(dict.fromkeys([*(d.subject for d in earlier), *by_dag]))
+    charts = []
+    for dag_id in dag_ids or [""]:
+        watcher = by_dag.get(dag_id)
+        before = [d for d in earlier if d.subject == dag_id]
+        named = watcher.about.get("trigger_name") if watcher else (before[-1].detail.get("trigger") if before else "")
+        trigger = str(named or "trigger metric")
+        points = [
+            Point(_when(d.at), float(d.detail["value"]), _finite(d.detail.get("threshold")), bool(d.detail["retrain"]))
+            for d in before
+        ]
+        evaluations = watcher.evaluations if watcher else []
+        points += [
+            Point(_when(e.at.timestamp()), e.value, e.threshold, e.sent) for e in evaluations if e.value is not None
+        ]
+        failed = sum(1 for e in evaluations if e.error)
+        note = f"<p class='empty'>{failed} evaluation(s) failed (not shown).</p>" if failed else ""
+        where = f" (DAG {escape(dag_id)})" if dag_id else ""
+        charts.append(
+            f"<h2>{escape(trigger)} over time{where}</h2>"
+            + chart(points, title=f"{trigger} per evaluation", marked_as="retrain started", unmarked_as="no retrain")
+            + note
+        )
+    return "".join(charts)
 
 
 def _finite(value: object) -> float | None:

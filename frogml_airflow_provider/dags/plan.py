@@ -4,9 +4,10 @@ No Airflow here: the plan says which tasks, in which order, on which schedule, w
 (JSON-able, secret-free) operator arguments; ``render`` turns it into Airflow objects.
 
 Schedules are UTC. ``ScheduledTrigger(cron=...)`` keeps its cron; ``interval`` Daily/Weekly/Hourly
-become ``@daily``/``@weekly``/``@hourly``; a ``MetricBasedTrigger`` evaluates on ``override_cron``
-or on ``METRIC_TRIGGER_DEFAULT_CRON``; ``NoneTrigger``/``OnBoardingTrigger`` run only when
-triggered. ``execute_immediately`` says whether a new (or unpaused) DAG runs at once, as on
+become ``@daily``/``@weekly``/``@hourly``; a ``MetricBasedTrigger`` is watched in the triggerer
+(evaluated on ``override_cron`` or on ``METRIC_TRIGGER_DEFAULT_CRON``) and its DAG runs only when the
+metric crosses (``MetricWatch``: an asset with a watcher); ``NoneTrigger``/``OnBoardingTrigger`` run
+only when triggered. ``execute_immediately`` says whether a new (or unpaused) DAG runs at once, as on
 JFrog ML where it runs the automation right after registration:
 
 - True: the DAG runs its most recent scheduled time as soon as it is active, then follows the
@@ -19,14 +20,10 @@ JFrog ML where it runs the automation right after registration:
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
-from functools import cache
 from typing import Any
 
 from frogml_airflow_provider.automations import (
@@ -46,9 +43,9 @@ from frogml_airflow_provider.tasks import (
     BUILD,
     CHECK_BUILD_METRIC,
     DEPLOY,
-    EVALUATE_TRIGGER_METRIC,
     RUN_BATCH,
     SKIP_DEPLOY,
+    to_plain,
 )
 
 START_DATE = datetime(2024, 1, 1)  # fixed, UTC; see execute_immediately above for when it is set
@@ -58,11 +55,24 @@ _DAG_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 @dataclass(frozen=True)
+class MetricWatch:
+    """A metric trigger watched in the triggerer: the DAG is scheduled on its asset, and runs on a crossing."""
+
+    trigger_name: str
+    sql_query: str
+    direction: str  # a ThresholdDirection name
+    threshold: str  # a number, or a SQL query returning one
+    cron: str  # when to evaluate, UTC
+    evaluate_at_start: bool  # execute_immediately: evaluate as soon as the watcher starts
+
+
+@dataclass(frozen=True)
 class SchedulePlan:
-    cron: str | None  # None: manual only
+    cron: str | None  # None: manual only (or, with ``watch``, on the metric's crossings)
     once: bool = False  # a single run as soon as the DAG is active
     run_immediately: bool = False  # run the latest scheduled time as soon as the DAG is active
     summary: str = ""
+    watch: MetricWatch | None = None
 
     @property
     def start_date(self) -> datetime | None:
@@ -149,9 +159,16 @@ def _schedule(automation: Automation, metric_default_cron: str) -> SchedulePlan:
         return SchedulePlan(trigger.cron.strip(), run_immediately=now, summary=f"cron `{trigger.cron.strip()}` (UTC)")
     if isinstance(trigger, MetricBasedTrigger):
         cron = (trigger.override_cron or "").strip() or metric_default_cron
-        return SchedulePlan(
-            cron, run_immediately=now, summary=f"evaluates metric {trigger.name!r} on cron `{cron}` (UTC)"
+        watch = MetricWatch(
+            trigger_name=trigger.name,
+            sql_query=trigger.metric.sql_query,  # type: ignore[attr-defined]
+            direction=trigger.direction.name,
+            threshold=trigger.threshold,
+            cron=cron,
+            evaluate_at_start=now,
         )
+        summary = f"when metric {trigger.name!r} crosses (evaluated in the triggerer on cron `{cron}`, UTC)"
+        return SchedulePlan(None, summary=summary, watch=watch)
     if now:
         return SchedulePlan(None, once=True, summary="once, as soon as the DAG is active; then manual only")
     return SchedulePlan(None, summary="manual only (trigger the DAG to run it)")
@@ -160,23 +177,7 @@ def _schedule(automation: Automation, metric_default_cron: str) -> SchedulePlan:
 def _tasks(automation: Automation) -> tuple[TaskPlan, ...]:
     common = {"model_id": automation.model_id, "automation_name": automation.name}
     tasks: list[TaskPlan] = []
-    first_upstream: tuple[str, ...] = ()
-    trigger = automation.trigger
-    if isinstance(trigger, MetricBasedTrigger):
-        tasks.append(
-            TaskPlan(
-                EVALUATE_TRIGGER_METRIC,
-                (),
-                {
-                    **common,
-                    "trigger_name": trigger.name,
-                    "sql_query": trigger.metric.sql_query,  # type: ignore[attr-defined]
-                    "direction": trigger.direction.name,
-                    "threshold": trigger.threshold,
-                },
-            )
-        )
-        first_upstream = (EVALUATE_TRIGGER_METRIC,)
+    first_upstream: tuple[str, ...] = ()  # the first task starts the run
     action = automation.action
     if isinstance(action, BatchExecution):
         tasks.append(
@@ -207,82 +208,6 @@ def _tasks(automation: Automation) -> tuple[TaskPlan, ...]:
         TaskPlan(SKIP_DEPLOY, (CHECK_BUILD_METRIC,), {}),
     ]
     return tuple(tasks)
-
-
-def to_plain(value: Any, *, defaults: bool = False) -> Any:
-    """A spec object as JSON-able data: dataclasses -> dicts with ``kind`` (the class name), enums -> names.
-
-    Only the fields that differ from the class's defaults, unless ``defaults``: a task argument
-    carries what the automation says, and ``complete`` adds the rest where the value is used.
-    """
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        plain: dict[str, Any] = {"kind": type(value).__name__}
-        standard = {} if defaults else _defaults(type(value))
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            if f.name in standard and _same(to_plain(item, defaults=True), standard[f.name]):
-                continue  # as the default: ``complete`` puts it back
-            plain[f.name] = to_plain(item, defaults=defaults)
-        return plain
-    if isinstance(value, Enum):
-        return value.name
-    if isinstance(value, dict):
-        return {str(k): to_plain(v, defaults=defaults) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v, defaults=defaults) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def complete(plain: Mapping[str, Any], kind: str = "") -> dict[str, Any]:
-    """``to_plain``'s sparse form with every default filled in, nested specs too: what the platform gets.
-
-    ``kind`` names the spec class when ``plain`` has none (a hand-written operator argument);
-    keys that are not fields of the class are kept as given, and an unknown kind leaves ``plain`` as is.
-    """
-    name = str(plain.get("kind") or kind)
-    cls = _spec_classes().get(name)
-    given = {key: _complete_value(value) for key, value in plain.items() if key != "kind"}
-    if cls is None:
-        return {"kind": name, **given} if "kind" in plain else given
-    return {"kind": name, **copy.deepcopy(_defaults(cls)), **given}
-
-
-def _complete_value(value: Any) -> Any:
-    if isinstance(value, Mapping) and "kind" in value:
-        return complete(value)
-    if isinstance(value, list):
-        return [_complete_value(item) for item in value]
-    return value
-
-
-def _same(value: Any, default: Any) -> bool:
-    """Equal and of the same type: ``2.0`` given where the default is ``2`` is kept, as written."""
-    return type(value) is type(default) and value == default
-
-
-@cache
-def _defaults(cls: type) -> dict[str, Any]:
-    """The plain form of each field's default (fields without one are always written)."""
-    found: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
-            found[f.name] = to_plain(f.default, defaults=True)
-        elif f.default_factory is not dataclasses.MISSING:
-            found[f.name] = to_plain(f.default_factory(), defaults=True)
-    return found
-
-
-@cache
-def _spec_classes() -> dict[str, type]:
-    from frogml_airflow_provider import automations
-
-    return {
-        name: value
-        for name, value in vars(automations).items()
-        if isinstance(value, type) and dataclasses.is_dataclass(value)
-    }
 
 
 def _doc(automation: Automation, schedule: SchedulePlan, source: str) -> str:

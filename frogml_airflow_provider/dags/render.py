@@ -10,11 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, BaseNotifier, BaseOperator
+from airflow.sdk import DAG, Asset, AssetWatcher, BaseNotifier, BaseOperator
 from pendulum import UTC, instance
 
 from frogml_airflow_provider.automations import CustomWebhook, Notification, SlackNotification
-from frogml_airflow_provider.dags.plan import DagPlan, SchedulePlan
+from frogml_airflow_provider.dags.plan import DagPlan, MetricWatch, SchedulePlan
 from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
@@ -22,18 +22,18 @@ from frogml_airflow_provider.operators.batch import FrogMLBatchOperator
 from frogml_airflow_provider.operators.build import FrogMLBuildOperator
 from frogml_airflow_provider.operators.deploy import FrogMLDeployOperator
 from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
-from frogml_airflow_provider.operators.trigger_metric import FrogMLTriggerMetricOperator
 from frogml_airflow_provider.tasks import (
     BUILD,
     CHECK_BUILD_METRIC,
     DEPLOY,
-    EVALUATE_TRIGGER_METRIC,
     RUN_BATCH,
     SKIP_DEPLOY,
+    metric_asset_name,
+    metric_asset_uri,
 )
+from frogml_airflow_provider.triggers.metric import FrogMLMetricTrigger
 
 OPERATORS: dict[str, Callable[..., BaseOperator]] = {
-    EVALUATE_TRIGGER_METRIC: FrogMLTriggerMetricOperator,
     BUILD: FrogMLBuildOperator,
     CHECK_BUILD_METRIC: FrogMLBuildMetricBranchOperator,
     DEPLOY: FrogMLDeployOperator,
@@ -43,9 +43,10 @@ OPERATORS: dict[str, Callable[..., BaseOperator]] = {
 
 
 def render(plan: DagPlan) -> DAG:
+    watched = _watched_asset(plan) if plan.schedule.watch else None
     dag = DAG(
         dag_id=plan.dag_id,
-        schedule=_timetable(plan.schedule),
+        schedule=[watched] if watched is not None else _timetable(plan.schedule),
         start_date=instance(plan.schedule.start_date, tz=UTC) if plan.schedule.start_date else None,
         catchup=False,
         max_active_runs=1,
@@ -63,16 +64,41 @@ def render(plan: DagPlan) -> DAG:
     on_error = _notifier(plan.on_error, plan)
     tasks: dict[str, BaseOperator] = {}
     for task in plan.tasks:
-        callbacks: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         if on_error is not None:
-            callbacks["on_failure_callback"] = on_error
+            extra["on_failure_callback"] = on_error
         if on_success is not None and task.task_id in plan.success_tasks:
-            callbacks["on_success_callback"] = on_success
-        tasks[task.task_id] = OPERATORS[task.task_id](task_id=task.task_id, dag=dag, **task.arguments, **callbacks)
+            extra["on_success_callback"] = on_success
+        if watched is not None and not task.upstream:
+            extra["inlets"] = [watched]  # the run's first task takes the crossing (operators/_crossing.py)
+        tasks[task.task_id] = OPERATORS[task.task_id](task_id=task.task_id, dag=dag, **task.arguments, **extra)
     for task in plan.tasks:
         for upstream in task.upstream:
             tasks[upstream] >> tasks[task.task_id]
     return dag
+
+
+def _watched_asset(plan: DagPlan) -> Asset:
+    """The asset a metric-based automation's DAG is scheduled on, watched in the triggerer."""
+    watch: MetricWatch | None = plan.schedule.watch
+    assert watch is not None
+    trigger = FrogMLMetricTrigger(
+        dag_id=plan.dag_id,
+        automation_name=plan.automation_name,
+        model_id=plan.model_id,
+        trigger_name=watch.trigger_name,
+        sql_query=watch.sql_query,
+        direction=watch.direction,
+        threshold=watch.threshold,
+        cron=watch.cron,
+        evaluate_at_start=watch.evaluate_at_start,
+    )
+    return Asset(
+        name=metric_asset_name(plan.dag_id),
+        uri=metric_asset_uri(plan.dag_id),
+        group="frogml",
+        watchers=[AssetWatcher(name=f"frogml_metric_{plan.dag_id}", trigger=trigger)],
+    )
 
 
 def _timetable(schedule: SchedulePlan) -> Any:

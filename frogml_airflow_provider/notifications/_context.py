@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from frogml_airflow_provider.tasks import BUILD, BUILD_ID, RUN_BATCH
+from frogml_airflow_provider.tasks import BUILD, BUILD_ID, EVALUATION, RUN_BATCH
 
 SUCCESSFUL = "SUCCESSFUL"
 FAILED = "FAILED"
@@ -20,6 +20,18 @@ class RunFacts:
     build_id: str
     dag_id: str
     run_id: str
+    evaluation: dict[str, Any] | None = None  # the metric crossing that started the run, if one did
+
+    @property
+    def why(self) -> str:
+        """The crossing in a line: ``error_rate = 0.5 (above 0.25) at 2026-12-05T10:00:00+00:00``."""
+        e = self.evaluation
+        if not e:
+            return ""
+        direction = str(e.get("direction", "")).lower().replace("_", " ")
+        again = ", sent again" if e.get("resent") else ""
+        crossed = f"{e.get('trigger')} = {e.get('value')} ({direction} {e.get('threshold')})"
+        return f"{crossed} at {e.get('evaluated_at')}{again}"
 
     def platform_params(self) -> dict[str, str]:
         """The fields JFrog ML sends with a custom webhook."""
@@ -39,6 +51,7 @@ def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> R
         when = getattr(dag_run, "logical_date", None) or getattr(dag_run, "run_after", None)
     when = when or context.get("logical_date")
     build_id = ""
+    evaluation = None
     ti = context.get("ti") or context.get("task_instance")
     if ti is not None:
         try:
@@ -48,6 +61,7 @@ def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> R
             )
         except Exception:  # noqa: BLE001 - a missing XCom must not stop the notification
             build_id = ""
+        evaluation = run_evaluation(ti)
     dag = context.get("dag")
     return RunFacts(
         execution_date=when.isoformat() if hasattr(when, "isoformat") else str(when or ""),
@@ -57,4 +71,14 @@ def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> R
         build_id=str(build_id),
         dag_id=getattr(dag, "dag_id", "") or getattr(dag_run, "dag_id", ""),
         run_id=getattr(dag_run, "run_id", "") or context.get("run_id", ""),
+        evaluation=evaluation,
     )
+
+
+def run_evaluation(ti: Any) -> dict[str, Any] | None:
+    """The metric evaluation that started the run (pushed by its first task), or None."""
+    try:
+        found = ti.xcom_pull(task_ids=BUILD, key=EVALUATION) or ti.xcom_pull(task_ids=RUN_BATCH, key=EVALUATION)
+    except Exception:  # noqa: BLE001 - a missing XCom must not stop the notification
+        return None
+    return found if isinstance(found, dict) else None

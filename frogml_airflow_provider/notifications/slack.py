@@ -49,6 +49,8 @@ def slack_message(facts: RunFacts, link: str = "") -> dict[str, Any]:
         ("Status", facts.status),
         ("Build", facts.build_id or "—"),
     ]
+    if facts.why:
+        fields.append(("Started by", facts.why))
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": title}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields]},

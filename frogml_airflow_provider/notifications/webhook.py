@@ -38,7 +38,9 @@ class FrogMLWebhookNotifier(FrogMLBaseNotifier):
     def deliver(self, context: Any) -> None:
         secrets(self._url, *(value for name, value in self._headers.items() if is_secret_header(name)))
         facts = self.facts(context)
-        data = {key: str(self.render_template(value, context)) for key, value in self.data.items()}
+        # ``data`` templates also see the crossing that started the run: {{ frogml_evaluation.value }}
+        jinja: Any = {**context, "frogml_evaluation": facts.evaluation or {}}
+        data = {key: str(self.render_template(value, jinja)) for key, value in self.data.items()}
         payload = {**data, **facts.platform_params()}
         in_query = self.http_method == "GET"
         send(

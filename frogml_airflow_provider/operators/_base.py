@@ -30,9 +30,12 @@ def trigger_initial_delay() -> float:
     return conf.getfloat("frogml", "trigger_initial_delay", fallback=10.0)
 
 
-def run_key(context: Context) -> str:
-    """What makes a build 'this run's build': one per DAG run and task, across retries."""
+def run_key(context: Context, crossing: dict[str, Any] | None = None) -> str:
+    """What makes a build 'this run's build': one per DAG run and task, across retries; for a run a
+    metric crossing started, one per crossing (a second delivery of that crossing finds it too)."""
     ti = context["ti"]
+    if crossing is not None:
+        return f"{ti.dag_id}/crossing/{crossing['crossing']}/{ti.task_id}"
     return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}"
 
 

@@ -13,6 +13,7 @@ from frogml_airflow_provider.operators._base import (
     FrogMLBaseOperator,
     run_key,
 )
+from frogml_airflow_provider.operators._crossing import take_crossing
 from frogml_airflow_provider.operators.links import FrogMLBatchJobLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BatchJob, BatchJobRequest, BatchJobState
 from frogml_airflow_provider.platform.batch_folders import TEMPLATED_FIELDS, bare_codes, render_data_spec
@@ -74,8 +75,9 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
         self._job_id: str | None = None
 
     def execute(self, context: Context) -> Any:
+        crossing = take_crossing(context, self.inlets, self.log)
         platform = self.hook.platform
-        request = self._request(context)
+        request = self._request(context, crossing)
         job = platform.find_batch_job(request)
         if job is None or job.state in _RESTARTABLE:
             job = platform.submit_batch_job(request)
@@ -141,7 +143,7 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
                 self.log.info("Cancelling batch job %s", self._job_id)
                 self.hook.platform.cancel_batch_job(self._job_id)
 
-    def _request(self, context: Context) -> BatchJobRequest:
+    def _request(self, context: Context, crossing: dict[str, Any] | None = None) -> BatchJobRequest:
         when = _run_time(context)
         for name in TEMPLATED_FIELDS:
             if bare_codes(self.data_specifications.get(name)):
@@ -158,7 +160,7 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
             build_id=self.build_id or "",
             data_spec=render_data_spec(self.data_specifications, when),
             execution_spec=dict(self.execution_specifications),
-            run_key=run_key(context),
+            run_key=run_key(context, crossing),
             not_before=started.timestamp() - RUN_START_SLACK if isinstance(started, datetime) else 0.0,
         )
 

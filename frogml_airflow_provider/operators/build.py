@@ -8,15 +8,15 @@ from typing import Any
 
 from airflow.sdk import Context
 
-from frogml_airflow_provider.dags.plan import complete
 from frogml_airflow_provider.errors import FrogMLBuildFailed, PlatformError
 from frogml_airflow_provider.operators._base import (
     FrogMLBaseOperator,
     run_key,
 )
+from frogml_airflow_provider.operators._crossing import take_crossing
 from frogml_airflow_provider.operators.links import FrogMLBuildLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState
-from frogml_airflow_provider.tasks import BUILD_ID, METRICS
+from frogml_airflow_provider.tasks import BUILD_ID, METRICS, complete
 from frogml_airflow_provider.triggers.build import FrogMLBuildTrigger
 
 __all__ = ["FrogMLBuildFailed", "FrogMLBuildOperator"]  # FrogMLBuildFailed: defined in errors.py
@@ -30,7 +30,8 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
 
     One build per DAG run: a retry or a rerun of the same run re-attaches to the build it started
     (while it runs or after it succeeded) instead of starting a second one; only after that build
-    failed, was cancelled or timed out does a retry start a new build. The build may take
+    failed, was cancelled or timed out does a retry start a new build. In a run a metric crossing
+    started, the crossing is taken first (``_crossing.take_crossing``): one build per crossing. The build may take
     ``build_timeout`` from its start (an absolute deadline, kept across retries); then it is
     cancelled and the task fails.
 
@@ -65,8 +66,9 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
 
     def execute(self, context: Context) -> Any:
         self.build_spec = complete(self.build_spec, "BuildSpecifications")  # the DAG holds only what was given
+        crossing = take_crossing(context, self.inlets, self.log)
         platform = self.hook.platform
-        key = run_key(context)
+        key = run_key(context, crossing)
         build = platform.find_build(self.model_id, key)
         if build is None or build.state in _RESTARTABLE:
             token = self._git_token()

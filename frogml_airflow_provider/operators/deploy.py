@@ -9,12 +9,11 @@ from typing import Any
 
 from airflow.sdk import Context
 
-from frogml_airflow_provider.dags.plan import complete
 from frogml_airflow_provider.errors import FrogMLDeployFailed, PlatformError
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, trigger_initial_delay
 from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.platform.base import DeploymentState
-from frogml_airflow_provider.tasks import BUILD, BUILD_ID, ENDPOINT
+from frogml_airflow_provider.tasks import BUILD, BUILD_ID, ENDPOINT, complete
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
 
 __all__ = ["FrogMLDeployFailed", "FrogMLDeployOperator"]  # FrogMLDeployFailed: defined in errors.py

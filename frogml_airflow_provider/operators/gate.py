@@ -12,9 +12,9 @@ from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.errors import OperatorArgumentError, PlatformError
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID
 from frogml_airflow_provider.operators._base import FROGML_GREEN, FrogMLOperatorMixin
-from frogml_airflow_provider.operators._numbers import finite, query_number, threshold_number, where
 from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.platform.base import RecordsDecisions
+from frogml_airflow_provider.platform.numbers import finite, query_number, threshold_number, where
 from frogml_airflow_provider.tasks import BUILD, BUILD_ID, DEPLOY, GATE, METRICS, SKIP_DEPLOY
 
 

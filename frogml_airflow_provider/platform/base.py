@@ -140,7 +140,7 @@ class BatchJobRequest:
 
     model_id: str
     build_id: str  # "" = the platform picks (the deployed build, ...)
-    data_spec: Mapping[str, Any]  # a BatchJobDataSpecifications as plain data (plan.to_plain)
+    data_spec: Mapping[str, Any]  # a BatchJobDataSpecifications as plain data (tasks.to_plain)
     execution_spec: Mapping[str, Any]  # a BatchJobExecutionSpecifications as plain data
     run_key: str  # one job per key: retries and reruns of a DAG run re-attach to it
     not_before: float = 0.0  # epoch seconds: a job of this run did not start earlier (the run's start)
@@ -149,7 +149,7 @@ class BatchJobRequest:
 @dataclass(frozen=True)
 class BuildRequest:
     model_id: str
-    build_spec: Mapping[str, Any]  # a BuildSpecifications as plain data (plan.to_plain)
+    build_spec: Mapping[str, Any]  # a BuildSpecifications as plain data (tasks.to_plain)
     run_key: str  # one build per key: retries and reruns of a DAG run re-attach to it
     git_token: str | None = field(default=None, repr=False)  # resolved secret: never logged
     # Seconds the build may run from its start; a platform that can stops it there itself, even

@@ -23,7 +23,8 @@ from frogml_airflow_provider.platform.base import (
     ShowsHistory,
 )
 from frogml_airflow_provider.platform.local.platform import LocalPlatform, process_alive
-from tests.support import spec, wait_build, wait_serving
+from frogml_airflow_provider.triggers import metric_history as history
+from tests.support import spec, store_watcher_state, wait_build, wait_serving
 
 pytestmark = pytest.mark.airflow_db
 
@@ -55,9 +56,38 @@ def test_pages_show_builds_metrics_logs_deployments_and_charts(
     build = client.get(f"/frogml/builds/{done.build_id}", headers=auth).text
     assert "SUCCESSFUL" in build and "BUILD SUCCESSFUL" in build  # the log's tail
     model = client.get("/frogml/models/tiny-model", headers=auth).text
-    assert model.count("<svg") == 2 and "f1_score per build" in model and "error_rate per evaluation" in model
-    assert len(re.findall(r'class="marked"', model)) == 2 and len(re.findall(r'class="unmarked"', model)) == 1
+    # Other tests of this session record metric watchers of tiny-model in the shared database: read this
+    # test's two charts by their headings.
+    sections = {part.split("</h2>")[0]: part for part in model.split("<h2>")[1:]}
+    gate, trigger = sections["f1_score across builds"], sections["error_rate over time (DAG dag)"]
+    assert "f1_score per build" in gate and "error_rate per evaluation" in trigger
+    assert (gate.count('class="marked"'), gate.count('class="unmarked"')) == (1, 1)
+    assert (trigger.count('class="marked"'), trigger.count('class="unmarked"')) == (1, 0)
     assert client.get("/frogml/builds/nope", headers=auth).status_code == 404
+
+
+def test_the_model_page_charts_each_metric_watchers_evaluations(airflow_api, local_conn: LocalPlatform) -> None:
+    """Read from the asset state store the triggerer writes (Airflow's database), per watcher."""
+    client, token = airflow_api
+    about = {"dag_id": "retrain_tiny", "model_id": "tiny-model", "trigger_name": "latency_p99"}
+    at = 1_796_000_000.0
+    store_watcher_state(
+        "retrain_tiny",
+        {
+            history.ABOUT_KEY: about,
+            "evaluations.0": [
+                {"t": at, "d": "quiet", "v": 80.0, "th": 120.0},
+                {"t": at + 60, "d": "retrain", "v": 150.0, "th": 120.0, "c": "x"},
+                {"t": at + 120, "d": "error", "e": "timed out"},
+            ],
+        },
+    )
+    store_watcher_state("retrain_churn", {history.ABOUT_KEY: {**about, "dag_id": "retrain_churn", "model_id": "churn"}})
+    page = client.get("/frogml/models/tiny-model", headers={"Authorization": f"Bearer {token}"}).text
+    assert "latency_p99 over time (DAG retrain_tiny)" in page
+    assert "150 (threshold 120): retrain started" in page and "80 (threshold 120): no retrain" in page
+    assert "1 evaluation(s) failed" in page
+    assert "retrain_churn" not in page  # another model's watcher
 
 
 def test_the_console_is_behind_airflows_authentication(airflow_api, local_conn: LocalPlatform) -> None:

@@ -46,7 +46,8 @@ def test_label_prefixes_the_source_shown_in_the_docs(write_files: Callable) -> N
 def test_the_metric_default_cron_reaches_the_plans(write_files: Callable) -> None:
     trigger = "MetricBasedTrigger(name='m', metric=SqlMetric(sql_query='SELECT 1'), threshold='1')"
     root = write_files({"a.py": HEADER + f"x = {batch('a', trigger)}\n"})
-    assert catalog(root).plans[0][1].schedule.cron == METRIC_TRIGGER_DEFAULT_CRON
+    watch = catalog(root).plans[0][1].schedule.watch
+    assert watch is not None and watch.cron == METRIC_TRIGGER_DEFAULT_CRON
     assert catalog(root, metric_default_cron="0 6 * * *").plans[0][1].schedule.cron == "0 6 * * *"
 
 

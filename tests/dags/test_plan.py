@@ -32,17 +32,16 @@ from frogml_airflow_provider.dags.plan import (
     BUILD,
     CHECK_BUILD_METRIC,
     DEPLOY,
-    EVALUATE_TRIGGER_METRIC,
     METRIC_TRIGGER_DEFAULT_CRON,
     RUN_BATCH,
     SKIP_DEPLOY,
     START_DATE,
     DagPlan,
-    complete,
+    MetricWatch,
     dag_id_for,
     plan_dag,
-    to_plain,
 )
+from frogml_airflow_provider.tasks import complete, to_plain
 
 GIT = "https://github.com/org_id/repository_name.git#dir_1/dir_2"
 SLACK = "https://hooks.slack.com/services/T0SECRET/B0SECRET/SLACKSECRETTOKEN"
@@ -127,8 +126,6 @@ def task(plan: DagPlan, task_id: str) -> dict[str, Any]:
         (ScheduledTrigger(interval="Daily"), "@daily"),
         (ScheduledTrigger(interval="weekly"), "@weekly"),
         (ScheduledTrigger(interval="HOURLY"), "@hourly"),
-        (metric_trigger(override_cron="0 * * * *"), "0 * * * *"),
-        (metric_trigger(), METRIC_TRIGGER_DEFAULT_CRON),
         (NoneTrigger(), None),
         (OnBoardingTrigger(), None),
     ],
@@ -140,12 +137,16 @@ def test_schedules_map_to_a_cron_or_manual(trigger: Any, cron: str | None) -> No
     assert "UTC" in schedule.summary if cron else "manual only" in schedule.summary
 
 
+@pytest.mark.parametrize(("override", "cron"), [("", METRIC_TRIGGER_DEFAULT_CRON), (" 5 * * * * ", "5 * * * *")])
+def test_a_metric_trigger_is_evaluated_on_override_cron_or_the_default(override: str, cron: str) -> None:
+    assert plan_dag(automation(trigger=metric_trigger(override))).schedule.watch.cron == cron  # type: ignore[union-attr]
+
+
 def test_metric_trigger_default_cron_can_be_configured() -> None:
-    assert (
-        plan_dag(automation(trigger=metric_trigger()), metric_default_cron="0 */2 * * *").schedule.cron == "0 */2 * * *"
-    )
+    configured = plan_dag(automation(trigger=metric_trigger()), metric_default_cron="0 */2 * * *").schedule.watch
+    assert configured is not None and configured.cron == "0 */2 * * *"
     overridden = plan_dag(automation(trigger=metric_trigger("5 * * * *")), metric_default_cron="0 */2 * * *")
-    assert overridden.schedule.cron == "5 * * * *"
+    assert overridden.schedule.watch is not None and overridden.schedule.watch.cron == "5 * * * *"
 
 
 @pytest.mark.parametrize(
@@ -153,7 +154,6 @@ def test_metric_trigger_default_cron_can_be_configured() -> None:
     [
         (ScheduledTrigger(cron="0 0 * * 0"), "0 0 * * 0", False, True),
         (ScheduledTrigger(interval="Daily"), "@daily", False, True),
-        (metric_trigger(), METRIC_TRIGGER_DEFAULT_CRON, False, True),
         (NoneTrigger(), None, True, False),
     ],
 )
@@ -205,30 +205,33 @@ def test_deployed_build_metric_compares_with_a_variation_not_a_threshold() -> No
     }
 
 
-def test_a_metric_trigger_evaluates_its_metric_first() -> None:
-    plan = plan_dag(automation(trigger=metric_trigger()))
-    assert [t.task_id for t in plan.tasks][:2] == [EVALUATE_TRIGGER_METRIC, BUILD]
-    assert (EVALUATE_TRIGGER_METRIC, BUILD) in edges(plan)
-    assert next(t for t in plan.tasks if t.task_id == EVALUATE_TRIGGER_METRIC).upstream == ()
-    assert task(plan, EVALUATE_TRIGGER_METRIC) == {
-        "model_id": "my-model-id",
-        "automation_name": "retrain_my_model",
-        "trigger_name": "error_rate",
-        "sql_query": SQL,
-        "direction": "ABOVE_OR_EQUALS",
-        "threshold": "0.05",
-    }
+@pytest.mark.parametrize("now", [False, True])
+def test_a_metric_trigger_is_watched_and_its_dag_runs_only_on_a_crossing(now: bool) -> None:
+    """No evaluation task: the triggerer evaluates, and the run starts with the build."""
+    plan = plan_dag(automation(trigger=metric_trigger("0 * * * *"), execute_immediately=now))
+    assert [t.task_id for t in plan.tasks] == [BUILD, CHECK_BUILD_METRIC, DEPLOY, SKIP_DEPLOY]
+    assert plan.schedule.cron is None and plan.schedule.once is False
+    assert plan.schedule.watch == MetricWatch(
+        trigger_name="error_rate",
+        sql_query=SQL,
+        direction="ABOVE_OR_EQUALS",
+        threshold="0.05",
+        cron="0 * * * *",
+        evaluate_at_start=now,
+    )
+    assert "crosses" in plan.schedule.summary and "`0 * * * *`" in plan.schedule.summary
 
 
-@pytest.mark.parametrize(
-    ("trigger", "expected_edges"),
-    [(NoneTrigger(), set()), (metric_trigger(), {(EVALUATE_TRIGGER_METRIC, RUN_BATCH)})],
-)
-def test_batch_is_one_run_batch_task(trigger: Any, expected_edges: set[tuple[str, str]]) -> None:
+def test_a_metric_automation_handed_to_jfrog_ml_is_not_watched() -> None:
+    plan = plan_dag(automation(trigger=metric_trigger()), runs_elsewhere="JFrog ML")
+    assert plan.schedule.watch is None and plan.schedule.cron is None and plan.is_paused_upon_creation
+
+
+@pytest.mark.parametrize("trigger", [NoneTrigger(), metric_trigger()])
+def test_batch_is_one_run_batch_task(trigger: Any) -> None:
     plan = plan_dag(automation(trigger=trigger, action=batch()))
-    assert [t.task_id for t in plan.tasks][-1] == RUN_BATCH
-    assert {t.task_id for t in plan.tasks} <= {EVALUATE_TRIGGER_METRIC, RUN_BATCH}
-    assert edges(plan) == expected_edges
+    assert [t.task_id for t in plan.tasks] == [RUN_BATCH]
+    assert edges(plan) == set()
     arguments = task(plan, RUN_BATCH)
     assert arguments["build_id"] == "build-123"
     assert arguments["data_specifications"]["source_folder"] == "daily/%Y-%m-%d"

@@ -83,14 +83,30 @@ def test_reference_example_becomes_the_documented_dag(bag: DagBag) -> None:
 def test_interval_metric_and_manual_schedules(bag: DagBag) -> None:
     assert timetable(bag.dags["notify_on_retrain"])["expression"] == "0 0 * * *"  # @daily, as Airflow spells it
     drift = bag.dags["retrain_on_error_rate"]
-    assert timetable(drift)["expression"] == "0 * * * *"
-    assert drift.get_task("evaluate_trigger_metric").downstream_task_ids == {"build"}
     assert drift.get_task("check_build_metric").variation == "default"
     batch = bag.dags["nightly_batch"]
     assert timetable(batch)["expression"] == "0 2 * * *"
     assert batch.task_ids == ["run_batch"]
     assert batch.is_paused_upon_creation is False
     assert batch.get_task("run_batch").data_specifications["destination_folder"] == "nightly/{%Y-%m-%d}"
+
+
+def test_a_metric_automation_is_scheduled_on_its_watched_asset(bag: DagBag) -> None:
+    """No timetable and no evaluation task: an asset whose watcher evaluates the metric in the triggerer."""
+    drift = bag.dags["retrain_on_error_rate"]
+    stored = DagSerialization.to_dict(drift)["dag"]
+    assert stored["timetable"]["__type"] == "airflow.timetables.simple.AssetTriggeredTimetable"
+    (asset,) = drift.timetable.asset_condition.objects
+    assert (asset.name, asset.uri) == ("frogml-metric/retrain_on_error_rate", "frogml-metric://retrain_on_error_rate/")
+    (watcher,) = asset.watchers
+    path, kwargs = watcher.trigger.serialize()
+    assert path == "frogml_airflow_provider.triggers.metric.FrogMLMetricTrigger"
+    assert kwargs["dag_id"] == "retrain_on_error_rate" and kwargs["cron"] == "0 * * * *"
+    assert kwargs["direction"] == "ABOVE" and kwargs["frogml_conn_id"] == "frogml_default"
+    assert drift.task_ids == ["build", "check_build_metric", "deploy", "skip_deploy"]
+    assert drift.get_task("build").inlets == [asset]  # the run's first task takes the crossing
+    assert drift.get_task("deploy").inlets == []
+    assert drift.is_paused_upon_creation is True  # is_enabled=False: no watching until unpaused
 
 
 def callbacks(task: object, kind: str) -> list[object]:

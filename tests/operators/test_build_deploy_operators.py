@@ -61,7 +61,7 @@ def test_build_defers_and_completes_with_metrics(local_conn: LocalPlatform, make
 def test_a_sparse_spec_from_the_dag_reaches_the_platform_with_every_default(
     local_conn: LocalPlatform, make_repo
 ) -> None:
-    """Generated DAGs carry only what the automation says (``plan.to_plain``); the operator completes it."""
+    """Generated DAGs carry only what the automation says (``tasks.to_plain``); the operator completes it."""
     operator = FrogMLBuildOperator(
         task_id="build",
         model_id="tiny-model",

@@ -1,25 +1,24 @@
-"""A metric-based trigger end to end: a model served locally, real prediction traffic, the metric
-crossing, exactly one retrain, none more while it stays crossed inside the cool-down."""
+"""A metric-based trigger over real traffic: a model served locally, real predictions recorded, the
+watcher the generated DAG carries evaluating them: one crossing, one event, none more while it stays
+crossed inside the cool-down; a manual run of the DAG retrains at once."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
 from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.demo.traffic import send_traffic
-from frogml_airflow_provider.operators.trigger_metric import FrogMLTriggerMetricOperator
-from frogml_airflow_provider.platform.base import (
-    BuildRequest,
-    DeploymentState,
-    PlatformError,
-    QueryShapeError,
-    QueryTimeout,
-)
-from tests.support import TaskInstanceXCom, spec, wait_build, wait_serving
-from tests.support.bounded import outcome_within
+from frogml_airflow_provider.platform.base import BuildRequest, DeploymentState
+from frogml_airflow_provider.tasks import EVALUATION
+from frogml_airflow_provider.triggers import metric_history as history
+from frogml_airflow_provider.triggers.metric import FrogMLMetricTrigger, MemoryStore, evaluate
+from tests.support import spec, wait_build, wait_serving
 
 pytestmark = pytest.mark.slow
 
@@ -68,117 +67,56 @@ def served(local_conn, make_repo, airflow_db: Path, monkeypatch: pytest.MonkeyPa
     path.unlink()
 
 
-def evaluate(dag) -> dict[str, str]:
-    run = dag.test()
-    return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-
-
 def builds(platform) -> int:
     return len(platform.store.builds("tiny-model"))
 
 
-def test_one_crossing_starts_one_retrain(served) -> None:
+def watcher_of(dag) -> FrogMLMetricTrigger:
+    (asset,) = dag.timetable.asset_condition.objects
+    (watch,) = asset.watchers
+    _, kwargs = watch.trigger.serialize()
+    return FrogMLMetricTrigger(**kwargs)  # as the triggerer rebuilds it
+
+
+def tick(watcher: FrogMLMetricTrigger, store: MemoryStore, minute: int) -> list[dict[str, Any]]:
+    """One tick of the watcher: a real evaluation of the query on the analytics store, then its decision."""
+
+    async def once() -> list[dict[str, Any]]:
+        at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC) + timedelta(minutes=minute)
+        raw = await evaluate(watcher.serialize()[1], at)
+
+        async def one():
+            yield raw
+
+        watcher.asset_state_store = store  # type: ignore[assignment]
+        return [event.payload async for event in watcher.watch(one())]
+
+    return asyncio.run(once())
+
+
+def test_real_traffic_crosses_once_and_a_manual_run_retrains_now(served) -> None:
     platform, endpoint, dag = served
+    watcher, store = watcher_of(dag), MemoryStore()
+    assert dag.task_ids == ["build", "check_build_metric", "deploy", "skip_deploy"]  # no evaluation task
+
     send_traffic(endpoint, {"x": 1.0}, requests=10)
-    quiet = evaluate(dag)
-    assert quiet["evaluate_trigger_metric"] == "skipped" and quiet["build"] == "skipped"
-    assert builds(platform) == 1
+    assert tick(watcher, store, 0) == []
 
     statuses = send_traffic(endpoint, {"x": 1.0}, requests=10, bad=0.6)
     assert statuses[400] >= 4  # real failed predictions, recorded by the model server
-    crossed = evaluate(dag)
-    assert crossed["evaluate_trigger_metric"] == "success" and crossed["build"] == "success"
-    assert crossed["deploy"] == "success"
+    (event,) = tick(watcher, store, 1)
+    assert (event["trigger"], event["direction"], event["threshold"]) == ("error_rate", "ABOVE", 0.3)
+    assert event["value"] >= 0.4 and event["dag_id"] == "retrain_on_errors"
+
+    # Still crossed, inside the cool-down: nothing more is sent, whoever evaluates (a restarted watcher too).
+    assert tick(watcher, store, 2) == []
+    assert tick(watcher_of(dag), store, 3) == []
+    assert [e.decision for e in history.evaluations(store.values)] == ["quiet", "retrain", "held", "held"]
+    assert builds(platform) == 1  # evaluations build nothing
+
+    # A manual run retrains now, as JFrog ML's "run now": no crossing, the build runs.
+    run = dag.test()
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert states["build"] == "success" and states["deploy"] == "success"
     assert builds(platform) == 2
-
-    # Still crossed (the redeployed model serves, the failed predictions are still the latest),
-    # inside the cool-down: no second retrain.
-    still = evaluate(dag)
-    assert still["evaluate_trigger_metric"] == "skipped" and still["build"] == "skipped"
-    assert builds(platform) == 2
-
-    # It recovers (re-arms), then crosses again: one more retrain.
-    new_endpoint = platform.get_deployment("tiny-model", "default").endpoint
-    send_traffic(new_endpoint, {"x": 1.0}, requests=10)
-    assert evaluate(dag)["evaluate_trigger_metric"] == "skipped"
-    send_traffic(new_endpoint, {"x": 1.0}, requests=10, bad=1.0)
-    assert evaluate(dag)["build"] == "success"
-    assert builds(platform) == 3
-
-
-@pytest.mark.parametrize(
-    ("sql", "shape"),
-    [
-        ("SELECT error FROM tiny_model WHERE 0", r"0 row\(s\) x 1 column\(s\)"),
-        ("SELECT 1 UNION ALL SELECT 2", r"2 row\(s\) x 1 column\(s\)"),
-        ("SELECT 1, 2", r"1 row\(s\) x 2 column\(s\)"),
-        ("SELECT 'many'", "must return a number; it returned 'many'"),
-        ("SELECT * FROM no_such_table", "no such table: no_such_table"),
-    ],
-)
-def test_a_bad_query_fails_the_evaluation_and_never_counts_as_crossed(local_conn, sql: str, shape: str) -> None:
-    local_conn.analytics.ensure_table("tiny-model")
-    operator = FrogMLTriggerMetricOperator(
-        task_id="evaluate_trigger_metric",
-        model_id="tiny-model",
-        trigger_name="error_rate",
-        sql_query=sql,
-        direction="ABOVE",
-        threshold="0.3",
-    )
-    ti = TaskInstanceXCom("evaluate_trigger_metric")
-    with pytest.raises(Exception, match=shape) as failed:
-        operator.execute({"ti": ti})
-    assert isinstance(failed.value, QueryShapeError) or "analytics query failed" in str(failed.value)
-    assert ti.xcom == {}  # nothing decided, nothing stored
-
-
-FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
-
-
-def trigger_operator(sql: str, threshold: str = "0.3") -> FrogMLTriggerMetricOperator:
-    return FrogMLTriggerMetricOperator(
-        task_id="evaluate_trigger_metric",
-        model_id="tiny-model",
-        automation_name="retrain_on_errors",
-        trigger_name="error_rate",
-        sql_query=sql,
-        direction="ABOVE",
-        threshold=threshold,
-    )
-
-
-@pytest.mark.parametrize(
-    ("sql", "threshold", "role"), [(FOREVER, "0.3", "metric"), ("SELECT 0.5", FOREVER, "threshold")]
-)
-def test_a_query_that_never_ends_fails_at_query_timeout(
-    local_conn, monkeypatch: pytest.MonkeyPatch, sql: str, threshold: str, role: str
-) -> None:
-    monkeypatch.setenv("AIRFLOW__FROGML__QUERY_TIMEOUT", "0.5")
-    local_conn.analytics.ensure_table("tiny-model")
-    ti = TaskInstanceXCom("evaluate_trigger_metric")
-    _, error = outcome_within(60, lambda: trigger_operator(sql, threshold).execute({"ti": ti}))
-    assert isinstance(error, QueryTimeout), error
-    assert (
-        f"the {role} query of trigger 'error_rate' of automation 'retrain_on_errors' "
-        "(DAG 'retrain', task 'evaluate_trigger_metric') did not finish within 0.5 s"
-    ) in str(error)
-    assert ti.xcom == {}
-
-
-@pytest.mark.parametrize(
-    ("sql", "threshold", "what"),
-    [
-        ("SELECT 1e999", "0.3", r"the metric query of trigger 'error_rate' .* is inf, not a finite number"),
-        ("SELECT 0.5", "SELECT -1e999", r"the threshold query of trigger 'error_rate' .* is -inf"),
-        ("SELECT 0.5", "1e999", r"the threshold of trigger 'error_rate' .* is inf"),
-    ],
-)
-def test_a_value_or_threshold_that_is_not_finite_is_an_error_not_a_crossing(
-    local_conn, sql: str, threshold: str, what: str
-) -> None:
-    local_conn.analytics.ensure_table("tiny-model")
-    ti = TaskInstanceXCom("evaluate_trigger_metric")
-    with pytest.raises(PlatformError, match=what):
-        trigger_operator(sql, threshold).execute({"ti": ti})
-    assert ti.xcom == {}
+    assert run.get_task_instance("build").xcom_pull(task_ids="build", key=EVALUATION) is None

@@ -182,3 +182,26 @@ def wait_serving(platform: LocalPlatform, model_id: str, variation: str = "defau
             return deployment
         assert time.monotonic() < deadline, "deployment never settled"
         time.sleep(0.2)
+
+
+def store_watcher_state(dag_id: str, stored: dict[str, Any]) -> None:
+    """What a metric watcher writes into Airflow's asset state store for its asset (the asset created
+    as the dag-processor creates it), written through Airflow's own models."""
+    from airflow.models.asset import AssetActive, AssetModel
+    from airflow.models.asset_state_store import AssetStateStoreModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete, select
+
+    from frogml_airflow_provider.tasks import metric_asset_name, metric_asset_uri
+
+    name, uri = metric_asset_name(dag_id), metric_asset_uri(dag_id)
+    with create_session() as session:
+        asset = session.scalar(select(AssetModel).where(AssetModel.name == name))
+        if asset is None:
+            asset = AssetModel(name=name, uri=uri, group="frogml")
+            session.add(asset)
+            session.flush()
+            session.add(AssetActive.for_asset(asset))
+        session.execute(delete(AssetStateStoreModel).where(AssetStateStoreModel.asset_id == asset.id))
+        for key, value in stored.items():
+            session.add(AssetStateStoreModel(asset_id=asset.id, key=key, value=json.dumps(value)))

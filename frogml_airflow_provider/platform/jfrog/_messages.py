@@ -1,4 +1,4 @@
-"""The request messages, from the automation's specs as plain data (``plan.to_plain``).
+"""The request messages, from the automation's specs as plain data (``tasks.to_plain``).
 
 A build is requested as ``frogml models build <git uri>`` requests it: the SDK's own
 ``BuildConfigV1`` is filled from the ``BuildSpecifications`` and turned into a ``RemoteBuildSpec``

@@ -1,0 +1,285 @@
+"""Metric triggers as watchers in one real ``airflow triggerer``: memory per watcher, the event loop's
+longest stall, queries per tick with shared work, and DAG runs made without a crossing.
+
+``python benchmarks/metric_triggers.py [--watchers 1000] [--queries 10] [--ticks 3] [--no-share]``
+
+A throwaway Airflow home (SQLite, LocalExecutor) with the API server (the triggerer reaches the asset
+state store through it), the scheduler and the triggerer (capacity above the watcher count). The DAGs
+folder holds ``--watchers`` metric-based automations (ten per file, through ``frogml-airflow init``'s
+loader shares), each evaluated every minute with one of ``--queries`` distinct SQL queries over a
+local analytics table of 5,000 predictions; the threshold is never crossed. Stages:
+1. baseline: the triggerer with no trigger;
+2. one ``airflow dag-processor -n 1`` pass registers every DAG and its watcher;
+3. loaded: once every watcher runs and has evaluated, the triggerer's processes (supervisor and
+   trigger runner) are sampled over ``--ticks`` minutes of evaluations.
+
+Printed: RSS per watcher (goal <= 50 KB), the longest stall of the triggerer's event loop (Airflow logs
+every stall over 0.2 s: goal none), metric queries per tick (the shared-stream groups the watchers
+formed; one per distinct query with sharing), evaluations recorded per tick, and the DAG runs and asset
+events created meanwhile (goal 0; the per-evaluation form of earlier versions made one run per
+automation per tick: 4,000 an hour for 1,000 automations at the default 15 minutes). Every process
+started here is stopped, and the folder removed, on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+MODEL = "bench-model"
+KB_PER_WATCHER_GOAL = 50.0
+STALL_GOAL = 0.2
+RULE = "-" * 96
+PER_FILE = 10
+
+AUTOMATION = """
+{name} = Automation(
+    name="{name}",
+    model_id="{model}",
+    trigger=MetricBasedTrigger(
+        name="latency",
+        metric=SqlMetric(sql_query="{sql}"),
+        direction=ThresholdDirection.ABOVE,
+        threshold="1e9",
+        override_cron="* * * * *",
+    ),
+    action=FrogmlBuildDeploy(
+        BuildSpecifications(git_uri="https://example.invalid/m.git"),
+        BuildMetric("f1_score", ThresholdDirection.ABOVE, "0.5"),
+        DeploymentSpecifications(),
+    ),
+)
+"""
+
+
+def query(k: int) -> str:
+    return (
+        f"SELECT COALESCE(AVG(latency_ms), 0) + {k} * 0 FROM "
+        "(SELECT latency_ms FROM bench_model ORDER BY ts DESC LIMIT 500)"
+    )
+
+
+def prepare(root: Path, watchers: int, queries: int, share: bool) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    home, dags = root / "home", root / "home" / "dags"
+    port = free_port()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__TRIGGERER__CAPACITY": str(watchers + 100),
+        "AIRFLOW__FROGML__METRIC_TRIGGER_SHARE_QUERIES": str(share),
+        "AIRFLOW__DAG_PROCESSOR__DAGBAG_IMPORT_TIMEOUT": "300",
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "300",
+        "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "600",
+        "PYTHONWARNINGS": "ignore",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    for name in [key for key in env if key.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))]:
+        del env[name]
+    subprocess.run(
+        [sys.executable, "-m", "frogml_airflow_provider.cli", "init", str(dags)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    automations = dags / "automations"
+    header = "from frogml.core.automations import *\n"
+    for first in range(0, watchers, PER_FILE):
+        body = "".join(
+            AUTOMATION.format(name=f"watch_{i:05d}", model=MODEL, sql=query(i % queries))
+            for i in range(first, min(first + PER_FILE, watchers))
+        )
+        (automations / f"watch_{first:05d}.py").write_text(header + body)
+    subprocess.run([AIRFLOW, "db", "migrate"], check=True, env=env, capture_output=True)
+
+    state = home / "frogml-local"
+    state.mkdir(parents=True)
+    script = (
+        "import sys; from frogml_airflow_provider.platform.local.platform import LocalPlatform\n"
+        "p = LocalPlatform(sys.argv[1]); p.analytics.ensure_table(sys.argv[2])\n"
+        "for i in range(5000):\n"
+        "    p.analytics.record(sys.argv[2], variation='default', build_id='b', request='[]', response='[]',"
+        " latency_ms=float(i % 97), error=None, status=200)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(state), MODEL], check=True, env=env)
+    return env
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [AIRFLOW, *args], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(child: subprocess.Popen[bytes]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if child.poll() is not None:
+            return
+        try:
+            os.killpg(child.pid, sig)
+            child.wait(20)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def tree_rss_mb(process: subprocess.Popen[bytes]) -> float:
+    root = psutil.Process(process.pid)
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+
+
+def sample(process: subprocess.Popen[bytes], seconds: float) -> tuple[float, float]:
+    """(mean RSS MB of the process tree, CPU seconds per minute) over ``seconds``."""
+    root = psutil.Process(process.pid)
+    procs = [root, *root.children(recursive=True)]
+    cpu_before, began, rss = sum(sum(p.cpu_times()[:2]) for p in procs), time.monotonic(), []
+    while time.monotonic() - began < seconds:
+        rss.append(tree_rss_mb(process))
+        time.sleep(1.0)
+    cpu = (sum(sum(p.cpu_times()[:2]) for p in procs) - cpu_before) * 60 / (time.monotonic() - began)
+    return sum(rss) / len(rss), cpu
+
+
+def rows(home: Path, sql: str) -> list[tuple]:
+    db = sqlite3.connect(home / "airflow.db", timeout=60)
+    try:
+        return list(db.execute(sql))
+    finally:
+        db.close()
+
+
+def evaluations_per_tick(home: Path) -> dict[float, int]:
+    """How many watchers recorded an evaluation at each tick (from the asset state store)."""
+    ticks: dict[float, int] = {}
+    for (value,) in rows(home, "SELECT value FROM asset_state_store WHERE key LIKE 'evaluations.%'"):
+        for entry in json.loads(value):
+            ticks[entry["t"]] = ticks.get(entry["t"], 0) + 1
+    return ticks
+
+
+def wait_until(what: str, check, timeout: float) -> float:
+    began = time.monotonic()
+    while not check():
+        if time.monotonic() - began > timeout:
+            raise RuntimeError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(2)
+    return time.monotonic() - began
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--watchers", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=10, help="distinct metric queries among the watchers")
+    parser.add_argument("--ticks", type=int, default=3, help="minutes of evaluations to sample")
+    parser.add_argument("--no-share", action="store_true", help="[frogml] metric_trigger_share_queries = False")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="frogml-metric-bench-"))
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        env = prepare(root, args.watchers, args.queries, not args.no_share)
+        home = Path(env["AIRFLOW_HOME"])
+        children.append(start(env, "api-server", log=home / "api-server.log"))
+        triggerer = start(env, "triggerer", "--skip-serve-logs", log=home / "triggerer.log")
+        children.append(triggerer)
+        children.append(start(env, "scheduler", "--skip-serve-logs", log=home / "scheduler.log"))
+        time.sleep(30)
+        baseline_mb, baseline_cpu = sample(triggerer, 15)
+
+        parsed = time.monotonic()
+        subprocess.run([AIRFLOW, "dag-processor", "-n", "1"], check=True, env=env, capture_output=True, timeout=1800)
+        parse_s = time.monotonic() - parsed
+        triggers = rows(home, "SELECT count(*) FROM trigger")[0][0]
+        log = home / "triggerer.log"
+        ready = wait_until(
+            f"{args.watchers} watchers running",
+            lambda: log.read_text(errors="replace").count(" starting") >= args.watchers,
+            600,
+        )
+        # Past the first tick every watcher evaluates at (they start waiting for the next minute).
+        wait_until(
+            "a tick evaluated by every watcher",
+            lambda: any(n >= args.watchers for n in evaluations_per_tick(home).values()),
+            300,
+        )
+        runs_before = rows(home, "SELECT count(*) FROM dag_run")[0][0]
+        loaded_mb, loaded_cpu = sample(triggerer, 60.0 * args.ticks)
+        text = log.read_text(errors="replace")
+        stalls = [float(s) for s in re.findall(r"blocked for ([0-9.]+) seconds", text)]
+        groups = len(set(re.findall(r"one metric query per tick for every watcher of ([0-9a-f]+)", text)))
+        per_tick = evaluations_per_tick(home)
+        full_ticks = sorted(t for t, n in per_tick.items() if n >= args.watchers)
+        runs = rows(home, "SELECT count(*) FROM dag_run")[0][0]
+        events = rows(home, "SELECT count(*) FROM asset_event")[0][0]
+    finally:
+        for child in reversed(children):
+            stop(child)
+        shutil.rmtree(root, ignore_errors=True)
+
+    per_watcher_kb = (loaded_mb - baseline_mb) * 1024 / args.watchers
+    queries_per_tick = groups if not args.no_share else args.watchers
+    print(RULE)
+    print(
+        f"{args.watchers} metric watchers, {args.queries} distinct queries, every minute; sharing "
+        f"{'off' if args.no_share else 'on'}; one dag-processor pass {parse_s:.1f} s; {triggers} trigger rows; "
+        f"all running {ready:.0f} s after it"
+    )
+    print(RULE)
+    print(
+        f"triggerer RSS (supervisor + runner): {baseline_mb:.1f} MB idle -> {loaded_mb:.1f} MB with the watchers:"
+        f" {per_watcher_kb:.1f} KB per watcher (goal <= {KB_PER_WATCHER_GOAL:.0f})"
+    )
+    print(f"triggerer CPU: {baseline_cpu:.2f} s/min idle -> {loaded_cpu:.2f} s/min watching")
+    longest = max(stalls, default=0.0)
+    print(
+        f"event loop stalls over {STALL_GOAL} s (Airflow's warning): {len(stalls)}"
+        + (f", longest {longest:.2f} s" if stalls else "")
+    )
+    print(
+        f"metric queries per tick: {queries_per_tick} for {args.watchers} watchers"
+        + ("" if args.no_share else f" ({groups} shared-stream groups)")
+    )
+    print(f"ticks every watcher evaluated in the window: {len(full_ticks)}")
+    print(
+        f"DAG runs created while watching: {runs - runs_before} (all: {runs}); asset events: {events} "
+        f"(the per-run form: {args.watchers * 4} runs an hour at 15 minutes, {args.watchers * 60} at 1 minute)"
+    )
+    print(RULE)
+    ok = per_watcher_kb <= KB_PER_WATCHER_GOAL and not stalls and runs == 0
+    print("all goals met" if ok else "a goal was missed (see above)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,449 @@
+"""``FrogMLMetricTrigger``: a ``MetricBasedTrigger`` watched in the triggerer; an event only on a crossing.
+
+The generated DAG of a metric-based automation is scheduled on one asset per automation, watched by
+this trigger (Airflow's event-driven scheduling). On each tick of the automation's cron it runs the
+``SqlMetric`` query (and a SQL threshold) on the platform, off the event loop and within
+``[frogml] query_timeout``, compares, and sends a trigger event (which Airflow turns into an asset
+event, and so into one DAG run) only when a retrain is due: the edge-and-cool-down rule of
+``metric_state``. No crossing, no DAG run.
+
+State and history live in Airflow's asset state store, on the watched asset (the triggerer injects
+it): they survive triggerer restarts, a trigger moving to another triggerer, re-parses and
+upgrades, since a trigger is rebuilt from its kwargs alone. Crossing ids are the cron tick that
+saw them, so two copies of one watcher (a trigger briefly on two triggerers) name a crossing alike.
+
+Watchers with the same connection, cron and queries share one evaluation per tick
+(``shared_stream_key``); each still applies its own threshold, direction and state. A query that
+fails, times out or returns no finite number is logged and recorded in the history, never counts
+as crossed, and backs the shared poll off (doubling from one tick to an hour at most).
+
+Kwargs hold what the automation file says (no secrets; the connection is read in the triggerer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Hashable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+from croniter import croniter
+
+from frogml_airflow_provider.automations import ThresholdDirection
+from frogml_airflow_provider.automations._checks import is_sql
+from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
+from frogml_airflow_provider.platform.numbers import query_number, query_timeout, threshold_number
+from frogml_airflow_provider.triggers import metric_history as history
+from frogml_airflow_provider.triggers.metric_state import Decision, TriggerState, decide, follow_up
+
+DEFAULT_COOLDOWN = 24 * 3600.0
+DEFAULT_RESEND_AFTER = 600.0
+MAX_BACKOFF = 3600.0
+PLATFORM_TTL = 300.0  # a connection changed in Airflow is picked up within this
+QUERY_GRACE = 15.0  # past query_timeout, the platform's own stop had its chance: stop waiting
+STATE_RETRY = 5.0  # seconds before the state is read again when the store did not answer (doubling)
+LEGACY_VARIABLE = "frogml_trigger_state__{dag_id}"  # where the per-run evaluate task kept its state
+_LOG = logging.getLogger(__name__)
+
+
+class StateStore(Protocol):
+    """The asset state store's async accessor for one asset (what the triggerer injects)."""
+
+    async def aget(self, key: str, default: Any = None) -> Any: ...
+    async def aset(self, key: str, value: Any) -> None: ...
+    async def adelete(self, key: str) -> None: ...
+
+
+class MemoryStore:
+    """Stands in for the asset state store where there is none (a trigger driven by hand)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    async def aset(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    async def adelete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
+class FrogMLMetricTrigger(BaseEventTrigger):
+    """Watches one ``MetricBasedTrigger`` and fires when its metric crosses the threshold.
+
+    :param dag_id: the generated DAG (the automation's identity: two automations never share a trigger).
+    :param automation_name: the automation's name, for logs and messages.
+    :param model_id: the model, for messages and the event.
+    :param trigger_name: the ``MetricBasedTrigger``'s name.
+    :param sql_query: the ``SqlMetric`` query whose one numeric value is the metric.
+    :param direction: a ``ThresholdDirection`` name.
+    :param threshold: a number, or a SQL query returning one.
+    :param cron: when to evaluate, UTC (``override_cron`` or ``[frogml] metric_trigger_default_cron``).
+    :param frogml_conn_id: the ``frogml`` connection (the local platform's analytics, or JFrog ML's).
+    :param evaluate_at_start: evaluate as soon as the watcher starts, then on the cron
+        (the automation's ``execute_immediately``).
+    """
+
+    def __init__(
+        self,
+        *,
+        dag_id: str,
+        automation_name: str,
+        model_id: str,
+        trigger_name: str,
+        sql_query: str,
+        direction: str,
+        threshold: str,
+        cron: str,
+        frogml_conn_id: str = DEFAULT_CONN_ID,
+        evaluate_at_start: bool = False,
+    ) -> None:
+        super().__init__()
+        self.dag_id = dag_id
+        self.automation_name = automation_name
+        self.model_id = model_id
+        self.trigger_name = trigger_name
+        self.sql_query = sql_query
+        self.direction = direction
+        self.threshold = threshold
+        self.cron = cron
+        self.frogml_conn_id = frogml_conn_id
+        self.evaluate_at_start = evaluate_at_start
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (f"{type(self).__module__}.{type(self).__qualname__}", self._kwargs())
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            "dag_id": self.dag_id,
+            "automation_name": self.automation_name,
+            "model_id": self.model_id,
+            "trigger_name": self.trigger_name,
+            "sql_query": self.sql_query,
+            "direction": self.direction,
+            "threshold": self.threshold,
+            "cron": self.cron,
+            "frogml_conn_id": self.frogml_conn_id,
+            "evaluate_at_start": self.evaluate_at_start,
+        }
+
+    # -- Airflow's entry points ---------------------------------------------------------------------
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        async for event in self.watch(evaluations(self._kwargs())):
+            yield event
+
+    def shared_stream_key(self) -> Hashable | None:
+        """One evaluation per tick for every watcher of the same query, connection and cron."""
+        from airflow.configuration import conf
+
+        if not conf.getboolean("frogml", "metric_trigger_share_queries", fallback=True):
+            return None
+        return share_key(self._kwargs())
+
+    @classmethod
+    async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+        _LOG.info(
+            "one metric query per tick for every watcher of %s (cron %s, query %.80r)",
+            hashlib.sha256(repr(share_key(kwargs)).encode()).hexdigest()[:12],
+            kwargs.get("cron"),
+            kwargs.get("sql_query"),
+        )
+        async for raw in evaluations(kwargs):
+            yield raw
+
+    async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
+        async for event in self.watch(shared_stream):
+            yield event
+
+    # -- the watcher ----------------------------------------------------------------------------------
+    async def watch(self, raws: AsyncIterator[dict[str, Any]]) -> AsyncIterator[TriggerEvent]:
+        """Decide on each raw evaluation; yield an event when a crossing is to be sent.
+
+        Nothing one evaluation does (a broken store call, a bad value) stops the watching."""
+        self._store: StateStore = self.asset_state_store or MemoryStore()
+        if self.asset_state_store is None:
+            self.log.warning("no asset state store was given to this watcher: its state lasts only while it runs")
+        await self._load()
+        async for raw in raws:
+            try:
+                event = await self._handle(raw)
+            except Exception:  # one bad evaluation never ends the watch
+                self.log.exception("metric trigger %r of DAG %s: the evaluation could not be handled", *self._who())
+                continue
+            if event is not None:
+                yield event
+
+    async def _handle(self, raw: dict[str, Any]) -> TriggerEvent | None:
+        at = datetime.fromtimestamp(float(raw["at"]), tz=UTC)
+        state = self._state
+        value: Any = raw.get("value")
+        threshold: Any = raw.get("threshold")
+        error: Any = raw.get("error")
+        if error is None and threshold is None:
+            threshold, error = _literal(self.threshold)
+        if error is not None:
+            self.log.warning("metric trigger %r of DAG %s: %s", *self._who(), error)
+            decision = Decision(False, state, str(error), "error")
+        else:
+            crossed = ThresholdDirection[self.direction].holds(float(value), float(threshold))
+            decision = decide(
+                state, crossed=crossed, now=at, cooldown=_period("metric_trigger_cooldown", DEFAULT_COOLDOWN)
+            )
+        if not decision.send and decision.state.pending:
+            taken = await self._store.aget(history.TAKEN_KEY)
+            later = follow_up(
+                decision.state,
+                taken=taken.get("crossing") if isinstance(taken, dict) else None,
+                now=at,
+                resend_after=_period("metric_trigger_resend_after", DEFAULT_RESEND_AFTER),
+                cooldown=_period("metric_trigger_cooldown", DEFAULT_COOLDOWN),
+            )
+            if later.code in ("resend", "dropped"):
+                self.log.warning("metric trigger %r of DAG %s: %s", *self._who(), later.reason)
+            if later.state != decision.state or later.send:
+                code = later.code if later.code in ("resend", "dropped") else decision.code
+                decision = Decision(later.send, later.state, later.reason, code)
+        if decision.state != state:
+            await self._save_state(decision.state)  # before the event: a crash after it never sends twice
+        await self._record(
+            history.entry(
+                at=at,
+                code=decision.code,
+                value=value if error is None else None,
+                threshold=threshold if error is None else None,
+                error=error,
+                crossing=decision.state.crossing if decision.send else None,
+            )
+        )
+        if not decision.send:
+            return None
+        payload = {
+            "dag_id": self.dag_id,
+            "automation": self.automation_name,
+            "model_id": self.model_id,
+            "trigger": self.trigger_name,
+            "crossing": decision.state.crossing,
+            "value": value,
+            "threshold": threshold,
+            "direction": self.direction,
+            "evaluated_at": at.isoformat(),
+            "reason": decision.reason,
+            "resent": decision.code == "resend",
+        }
+        self.log.info(
+            "metric trigger %r of DAG %s: %s = %s, %s %s: %s",
+            *self._who(),
+            self.trigger_name,
+            value,
+            self.direction.lower(),
+            threshold,
+            decision.reason,
+        )
+        return TriggerEvent(payload)
+
+    def _who(self) -> tuple[str, str]:
+        return self.trigger_name, self.dag_id
+
+    # -- the asset state store ----------------------------------------------------------------------
+    async def _load(self) -> None:
+        """The state and the current history chunk; retried (the API server restarting, say) rather
+        than ending the watch: a watcher that started without its state could send a crossing twice."""
+        wait = STATE_RETRY
+        while True:
+            try:
+                self._state = await self._load_state()
+                # The current chunk's entries as JSON text: a thousand watchers hold their chunks
+                # in a few KB each, not in dicts of floats.
+                self._chunk: list[str] = await self._load_chunk()
+                await self._describe()
+                return
+            except Exception as error:  # noqa: BLE001 - logged; retried with back-off
+                self.log.warning(
+                    "metric trigger %r of DAG %s: cannot read its state (%s); retrying in %.0f s",
+                    *self._who(),
+                    error,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 300.0)
+
+    async def _load_state(self) -> TriggerState:
+        stored = await self._store.aget(history.STATE_KEY)
+        if stored is not None:
+            return TriggerState.from_json(stored)
+        legacy = await asyncio.to_thread(_take_legacy_state, self.dag_id)
+        if legacy is not None:
+            self.log.info("metric trigger %r of DAG %s: carried over the state of the per-run form", *self._who())
+            state = TriggerState.from_json(legacy)
+            await self._save_state(state)
+            await asyncio.to_thread(_drop_legacy_state, self.dag_id)
+            return state
+        return TriggerState()
+
+    async def _describe(self) -> None:
+        """What this watcher watches, for readers that must not run automation files (the console in
+        the API server, the CLI): written when it differs from what is stored."""
+        about = {k: v for k, v in self._kwargs().items() if k != "frogml_conn_id"}
+        if await self._store.aget(history.ABOUT_KEY) != about:
+            await self._store.aset(history.ABOUT_KEY, about)
+
+    async def _load_chunk(self) -> list[str]:
+        stored = await self._store.aget(history.chunk_key(self._state.seq))
+        chunk = [json.dumps(item) for item in stored if isinstance(item, dict)] if isinstance(stored, list) else []
+        return chunk[: history.CHUNK]
+
+    async def _save_state(self, state: TriggerState) -> None:
+        self._state = state
+        await self._store.aset(history.STATE_KEY, state.to_json())
+
+    async def _record(self, item: dict[str, Any]) -> None:
+        if len(self._chunk) >= history.CHUNK:  # the current chunk is full: start the next one
+            base = self._state.seq + history.CHUNK
+            await self._save_state(TriggerState(**{**self._state.to_json(), "seq": base}))
+            self._chunk = []
+            expired = history.expired_key(base, _history_size())
+            if expired is not None:
+                await self._store.adelete(expired)
+        self._chunk.append(json.dumps(item, separators=(",", ":")))
+        await self._store.aset(history.chunk_key(self._state.seq), json.loads(f"[{','.join(self._chunk)}]"))
+
+
+# -- evaluations: one per tick, shared by every watcher of the same query ---------------------------
+def share_key(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """What watchers must have in common to share an evaluation: the connection, the cron, the query
+    and a SQL threshold (a literal threshold is each watcher's own)."""
+    threshold = str(kwargs.get("threshold") or "")
+    return (
+        "frogml-metric",
+        str(kwargs.get("frogml_conn_id") or DEFAULT_CONN_ID),
+        str(kwargs["cron"]).strip(),
+        str(kwargs["sql_query"]).strip(),
+        threshold.strip() if is_sql(threshold) else "",
+    )
+
+
+async def evaluations(kwargs: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    """Raw evaluations on the cron: ``{"at", "value", "threshold"}`` (threshold only when it is a SQL
+    query), or ``{"at", "error"}``. Runs forever; backs off after failures."""
+    cron = str(kwargs["cron"]).strip()
+    failures = 0
+    now = datetime.now(UTC)
+    tick = now.replace(microsecond=0) if kwargs.get("evaluate_at_start") else next_tick(cron, now)
+    while True:
+        await asyncio.sleep(max(0.0, (tick - datetime.now(UTC)).total_seconds()))
+        raw = await evaluate(kwargs, tick)
+        yield raw
+        failures = failures + 1 if "error" in raw else 0
+        tick = next_tick(cron, tick, failures=failures, now=datetime.now(UTC))
+
+
+def next_tick(cron: str, after: datetime, *, failures: int = 0, now: datetime | None = None) -> datetime:
+    """The cron's next tick after ``after`` and ``now`` (ticks missed while a query ran are skipped);
+    after ``failures`` failed evaluations in a row, not before a back-off of one minute, doubling,
+    an hour at most."""
+    earliest = max(after, now or after)
+    if failures:
+        earliest = max(earliest, (now or after) + timedelta(seconds=min(MAX_BACKOFF, 60.0 * 2 ** (failures - 1))))
+    following: datetime = croniter(cron, earliest).get_next(datetime)
+    return following.astimezone(UTC)
+
+
+async def evaluate(kwargs: dict[str, Any], tick: datetime) -> dict[str, Any]:
+    """One evaluation of the metric (and a SQL threshold), in a thread: never blocks the event loop,
+    never raises: a failure is an ``error`` entry."""
+    at = tick.timestamp()
+    try:
+        limit = query_timeout()
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(_executor(), _evaluate_sync, kwargs)
+        value, threshold = await asyncio.wait_for(work, timeout=limit + QUERY_GRACE)
+    except TimeoutError:
+        return {"at": at, "error": f"the metric query did not answer within {limit + QUERY_GRACE:g} s; stopped waiting"}
+    except Exception as error:  # noqa: BLE001 - recorded in the history; never a crossing
+        return {"at": at, "error": f"{type(error).__name__}: {error}" if not str(error) else str(error)}
+    return {"at": at, "value": value, "threshold": threshold}
+
+
+def _evaluate_sync(kwargs: dict[str, Any]) -> tuple[float, float | None]:
+    platform = _platform(str(kwargs.get("frogml_conn_id") or DEFAULT_CONN_ID))
+    where = f"trigger {kwargs['trigger_name']!r} (DAG {kwargs['dag_id']!r})"
+    value = query_number(platform, str(kwargs["sql_query"]), role="metric", where=where)
+    threshold = str(kwargs["threshold"])
+    if is_sql(threshold):
+        return value, query_number(platform, threshold, role="threshold", where=where)
+    return value, None
+
+
+def _literal(text: str) -> tuple[float | None, str | None]:
+    try:
+        return threshold_number(text, "the metric trigger"), None
+    except Exception as error:  # noqa: BLE001 - recorded as the evaluation's error
+        return None, str(error)
+
+
+_EXECUTOR: ThreadPoolExecutor | None = None
+_PLATFORMS: dict[str, tuple[float, Any]] = {}
+
+
+def _executor() -> ThreadPoolExecutor:
+    """Metric queries get threads of their own: a slow query never holds the threads other
+    triggers (builds, deployments) use."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        from airflow.configuration import conf
+
+        workers = max(1, conf.getint("frogml", "metric_trigger_query_threads", fallback=8))
+        _EXECUTOR = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="frogml-metric")
+    return _EXECUTOR
+
+
+def _platform(conn_id: str) -> Any:
+    """One platform per connection in this process, rebuilt every few minutes (a changed connection)."""
+    cached = _PLATFORMS.get(conn_id)
+    if cached is not None and time.monotonic() - cached[0] < PLATFORM_TTL:
+        return cached[1]
+    from frogml_airflow_provider.hooks.frogml import FrogMLHook
+
+    platform = FrogMLHook(frogml_conn_id=conn_id).platform
+    _PLATFORMS[conn_id] = (time.monotonic(), platform)
+    return platform
+
+
+def _period(option: str, default: float) -> timedelta:
+    from airflow.configuration import conf
+
+    return timedelta(seconds=conf.getfloat("frogml", option, fallback=default))
+
+
+def _history_size() -> int:
+    from airflow.configuration import conf
+
+    return conf.getint("frogml", "metric_history_size", fallback=history.DEFAULT_SIZE)
+
+
+def _take_legacy_state(dag_id: str) -> Any:
+    """The state the per-run ``evaluate_trigger_metric`` task kept in a Variable (earlier versions)."""
+    from airflow.sdk import Variable
+
+    try:
+        raw = Variable.get(LEGACY_VARIABLE.format(dag_id=dag_id), default=None)
+        return json.loads(raw) if raw else None
+    except Exception:  # noqa: BLE001 - no readable legacy state: start armed
+        return None
+
+
+def _drop_legacy_state(dag_id: str) -> None:
+    from airflow.sdk import Variable
+
+    try:
+        Variable.delete(LEGACY_VARIABLE.format(dag_id=dag_id))
+    except Exception:  # noqa: BLE001 - a leftover Variable is harmless: the store is read first
+        return
