@@ -10,7 +10,7 @@ and manage them on JFrog ML.
     frogml-airflow upgrade PATH [--write]
                                         Qwak-era files to the frogml names: a diff, --write applies it
     frogml-airflow list [--json] | pause NAME... | resume NAME... | run NAME... | executions NAME
-                                        the automations on JFrog ML (the frogml connection)
+                                        the automations on JFrog ML (the frogml_default connection)
     frogml-airflow status PATH [--json] where each automation runs: Airflow, JFrog ML, both, neither
     frogml-airflow migrate NAME... --path PATH [--back] [--dry-run] [--yes] [--wait]
                                         hand automations over to JFrog ML (or back), one at a time
@@ -27,12 +27,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
 from frogml_airflow_provider.term import Progress, printable, tag
+
+if TYPE_CHECKING:
+    from frogml_airflow_provider.dags.loading import LoadReport
 
 AUTOMATIONS_DIR = "automations"
 # What ``init`` wrote before shares (one loader file for the whole folder): replaced when unchanged.
@@ -61,10 +65,47 @@ globals().update(load_share(__file__, "{folder}", share={share}, shares={shares}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="frogml-airflow", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    init = commands.add_parser("init", help="write the loader DAG file and an automations/ folder")
-    init.add_argument("dags_folder", type=Path)
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()  # what there is to do, rather than "the following arguments are required"
+        return 2
+    args = parser.parse_args(argv)
+    if args.command == "init":
+        return _init(args.dags_folder, force=args.force, shares=args.shares)
+    if args.command == "upgrade":
+        from frogml_airflow_provider.upgrade import upgrade as _upgrade
+
+        return _upgrade(args.path, write=args.write)
+    with _quiet_libraries():  # the JFrog ML commands import the SDK and Airflow; an automation file may too
+        if args.command == "evaluations":
+            from frogml_airflow_provider.evaluations import evaluations
+
+            return evaluations(args.name, limit=args.limit, as_json=args.json)
+        if args.command in _MANAGEMENT_COMMANDS:
+            return _manage(args)
+        if args.command == "export":
+            return _export(
+                args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets, strict=args.strict
+            )
+        return _validate(args.path, as_json=args.json, file_timeout=_file_timeout(args.file_timeout))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; its texts are in ``cli_help``."""
+    from frogml_airflow_provider import cli_help
+
+    parser = argparse.ArgumentParser(
+        prog=cli_help.PROG,
+        description=cli_help.wrapped(cli_help.DESCRIPTION),
+        epilog=cli_help.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_Version, help="print the versions of this provider, Airflow and frogml")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    init = _command(commands, "init")
+    init.add_argument(
+        "dags_folder", type=Path, metavar="DAGS_FOLDER", help="the Airflow DAGs folder (created if missing)"
+    )
     init.add_argument("--force", action="store_true", help="overwrite or remove loader files that were changed")
     init.add_argument(
         "--shares",
@@ -74,8 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="loader files to spread the automations over; they parse in parallel (default: as many as "
         "an earlier init wrote, else 8; one per ~600 automations keeps each far inside Airflow's parse timeouts)",
     )
-    validate = commands.add_parser("validate", help="check automation files; exit 1 on any problem")
-    validate.add_argument("path", type=Path)
+    validate = _command(commands, "validate")
+    validate.add_argument("path", type=Path, metavar="PATH", help="an automations folder, or one automation file")
     validate.add_argument("--json", action="store_true", help="machine-readable output")
     validate.add_argument(
         "--file-timeout",
@@ -85,46 +126,105 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="how long one file may take to import, as [frogml] automation_file_timeout in the loader "
         f"(default: $AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT, else {_DEFAULT_FILE_TIMEOUT:g}; 0: no limit)",
     )
-    export = commands.add_parser(
-        "export", help="write each automation as protobuf-JSON or as a frogml SDK file; exit 1 on any problem"
+    export = _command(commands, "export")
+    export.add_argument("path", type=Path, metavar="PATH", help="an automations folder, or one automation file")
+    export.add_argument(
+        "--format",
+        choices=("json", "python"),
+        default="json",
+        help="json: the spec as protobuf JSON; python: a frogml SDK automation file. Default: json",
     )
-    export.add_argument("path", type=Path)
-    export.add_argument("--format", choices=("json", "python"), default="json", help="default: json")
-    export.add_argument("--out", type=Path, required=True, help="the folder to write into (created if missing)")
+    export.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the folder to write into (created if missing)"
+    )
     export.add_argument(
         "--include-secrets",
         action="store_true",
         help="write webhook URLs and header values as given, instead of FROGML_SECRET_* references",
     )
-    upgrade = commands.add_parser(
-        "upgrade", help="rewrite Qwak-era automation files to the frogml names; prints the diff, --write applies it"
+    export.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse (exit 1, nothing written) specs that name paths only this machine has, instead of warning",
     )
-    upgrade.add_argument("path", type=Path)
+    upgrade = _command(commands, "upgrade")
+    upgrade.add_argument("path", type=Path, metavar="PATH", help="a folder of automation files, or one file")
     upgrade.add_argument("--write", action="store_true", help="rewrite the files (default: only show the diff)")
     _add_management_commands(commands)
-    watched = commands.add_parser(
-        "evaluations",
-        help="what each metric trigger saw (value vs threshold, crossings), from Airflow's metadata database",
-    )
+    watched = _command(commands, "evaluations")
     watched.add_argument("name", nargs="?", metavar="NAME", help="an automation (or its DAG id); default: all")
-    watched.add_argument("--limit", type=int, default=20, help="show the last N evaluations (0: all). Default: 20")
+    watched.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="show the last N evaluations (0: all). Default: 20"
+    )
     watched.add_argument("--json", action="store_true", help="machine-readable output")
-    args = parser.parse_args(argv)
-    if args.command == "evaluations":
-        from frogml_airflow_provider.evaluations import evaluations
+    return parser
 
-        return evaluations(args.name, limit=args.limit, as_json=args.json)
-    if args.command in _MANAGEMENT_COMMANDS:
-        return _manage(args)
-    if args.command == "init":
-        return _init(args.dags_folder, force=args.force, shares=args.shares)
-    if args.command == "upgrade":
-        from frogml_airflow_provider.upgrade import upgrade as _upgrade
 
-        return _upgrade(args.path, write=args.write)
-    if args.command == "export":
-        return _export(args.path, fmt=args.format, out=args.out, include_secrets=args.include_secrets)
-    return _validate(args.path, as_json=args.json, file_timeout=_file_timeout(args.file_timeout))
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> argparse.ArgumentParser:
+    from frogml_airflow_provider.cli_help import COMMANDS
+
+    text = COMMANDS[name]
+    return commands.add_parser(
+        name,
+        parents=list(parents),
+        help=text.summary,
+        description=text.description,
+        epilog=text.epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+class _Version(argparse.Action):
+    """``--version``: this provider's version and the Airflow and frogml it would run with, read from
+    the installed packages' metadata (neither is imported: it stays instant)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from frogml_airflow_provider import __version__
+
+        found = [f"airflow-provider-frogml {__version__}"]
+        airflow = _installed_version("apache-airflow-core") or _installed_version("apache-airflow")
+        found.append(f"Apache Airflow {airflow or 'not installed'}")
+        found.append(f"frogml SDK {_installed_version('frogml') or 'not installed (the [frogml] extra)'}")
+        print(", ".join(found))
+        parser.exit()
+
+
+def _installed_version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    """No library log lines in a command's output: the frogml SDK calls ``logging.basicConfig`` at
+    INFO when imported (Airflow's "Reading the config from ..." then reaches the terminal), and
+    Airflow configures its own logging at import, at ``[logging] logging_level`` (INFO). Both are
+    set to warnings before either is imported; the commands report through their own output, not
+    through logging. An ``AIRFLOW__LOGGING__LOGGING_LEVEL`` the user set is kept, and the
+    environment is put back after the command (``main`` also runs in-process, in tests)."""
+    import logging
+
+    variable = "AIRFLOW__LOGGING__LOGGING_LEVEL"
+    given = os.environ.get(variable)
+    os.environ.setdefault(variable, "WARNING")
+    if not logging.getLogger().handlers:  # the SDK's basicConfig is then a no-op
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        yield
+    finally:
+        if given is None:
+            os.environ.pop(variable, None)
 
 
 _MANAGEMENT_COMMANDS = ("register", "list", "pause", "resume", "run", "executions", "status", "migrate", "pull")
@@ -135,67 +235,56 @@ def _add_management_commands(commands: argparse._SubParsersAction[argparse.Argum
     connection.add_argument(
         "--conn-id",
         default=DEFAULT_CONN_ID,
-        help="the Airflow connection (type frogml): host = JFrog URL, password = access token; "
-        f"without it, JF_URL and JF_ACCESS_TOKEN. Default: {DEFAULT_CONN_ID}",
+        metavar="CONN_ID",
+        help="the Airflow connection to JFrog ML (type frogml: host = your JFrog URL, password = an access "
+        f"token). Default: {DEFAULT_CONN_ID}; when there is no such connection, JF_URL and JF_ACCESS_TOKEN",
     )
-    register = commands.add_parser(
-        "register",
-        parents=[connection],
-        help="create or update each automation on JFrog ML; all or nothing, nothing written if any is invalid",
-    )
-    register.add_argument("path", type=Path)
+    register = _command(commands, "register", [connection])
+    register.add_argument("path", type=Path, metavar="PATH", help="an automations folder, or one automation file")
     register.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
     register.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
-    listing = commands.add_parser("list", parents=[connection], help="the automations on JFrog ML, secrets never shown")
+    listing = _command(commands, "list", [connection])
     listing.add_argument("--json", action="store_true", help="machine-readable output, specs with secrets hidden")
-    for name, help_text in (
-        ("pause", "stop an automation's trigger (ToggleAutomationActivity)"),
-        ("resume", "turn an automation's trigger back on"),
-        ("run", "run an automation now, whatever its trigger"),
-    ):
-        command = commands.add_parser(name, parents=[connection], help=help_text)
-        command.add_argument("names", nargs="+", metavar="NAME")
-    history = commands.add_parser("executions", parents=[connection], help="an automation's executions, newest first")
-    history.add_argument("name", metavar="NAME")
-    history.add_argument("--limit", type=int, default=20, help="show at most this many (0: all). Default: 20")
+    for name in ("pause", "resume", "run"):
+        command = _command(commands, name, [connection])
+        command.add_argument("names", nargs="+", metavar="NAME", help="automation names, as in Automation(name=...)")
+    history = _command(commands, "executions", [connection])
+    history.add_argument("name", metavar="NAME", help="the automation's name, as in Automation(name=...)")
+    history.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="show at most this many (0: all). Default: 20"
+    )
     history.add_argument("--json", action="store_true", help="machine-readable output")
     airflow = argparse.ArgumentParser(add_help=False)
     airflow.add_argument(
         "--airflow-url",
+        metavar="URL",
         help="Airflow's API server; default: FROGML_AIRFLOW_URL, else [api] base_url. Credentials: "
         "FROGML_AIRFLOW_TOKEN, or FROGML_AIRFLOW_USERNAME and FROGML_AIRFLOW_PASSWORD",
     )
-    where = commands.add_parser(
-        "status",
-        parents=[connection, airflow],
-        help="where each automation runs (Airflow, JFrog ML, both, neither) and what differs; exit 1 if any "
-        "is scheduled on both",
-    )
-    where.add_argument("path", type=Path, help="the automations folder")
+    where = _command(commands, "status", [connection, airflow])
+    where.add_argument("path", type=Path, metavar="PATH", help="the automations folder")
     where.add_argument("--json", action="store_true", help="machine-readable output")
-    migrate = commands.add_parser(
-        "migrate",
-        parents=[connection, airflow],
-        help="hand automations over to JFrog ML (or back with --back), never scheduled on both sides",
-    )
-    migrate.add_argument("names", nargs="+", metavar="NAME")
-    bring = commands.add_parser(
-        "pull",
-        parents=[connection],
-        help="write registered automations as frogml automation files (secrets as environment references)",
-    )
+    migrate = _command(commands, "migrate", [connection, airflow])
+    migrate.add_argument("names", nargs="+", metavar="NAME", help="automation names, as in Automation(name=...)")
+    bring = _command(commands, "pull", [connection])
     bring.add_argument("names", nargs="*", metavar="NAME", help="the automations to pull (default: all)")
-    bring.add_argument("--out", type=Path, required=True, help="the folder to write into (created if missing)")
+    bring.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the folder to write into (created if missing)"
+    )
     bring.add_argument("--overwrite", action="store_true", help="replace files that exist already")
     migrate.add_argument(
-        "--path", type=Path, required=True, help="the automations folder (the ledger is written there)"
+        "--path", type=Path, required=True, metavar="PATH", help="the automations folder (the ledger is written there)"
     )
     migrate.add_argument("--back", action="store_true", help="hand them back to Airflow")
     migrate.add_argument("--dry-run", action="store_true", help="print the steps; change nothing")
     migrate.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
     migrate.add_argument("--wait", action="store_true", help="wait for a DAG run in progress instead of refusing")
     migrate.add_argument(
-        "--wait-timeout", type=float, default=3600.0, help="give up waiting after this many seconds. Default: 3600"
+        "--wait-timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="give up waiting after this many seconds. Default: 3600",
     )
 
 
@@ -242,13 +331,26 @@ def _manage(args: argparse.Namespace) -> int:
 def _init(dags_folder: Path, *, force: bool, shares: int | None) -> int:
     """Loader files for ``shares`` shares (unless given: the count an earlier init wrote, else the default);
     loader files of an earlier init are replaced when unchanged."""
-    from frogml_airflow_provider.dags.shares import LOADER_PREFIX, SHARES, loader_name
+    from frogml_airflow_provider.dags.shares import LOADER_PREFIX, SHARES
 
     loader_files = sorted(dags_folder.glob(f"{LOADER_PREFIX}*.py"))
     count = shares if shares is not None else _written_share_count(loader_files) or SHARES
     if not 1 <= count <= 1000:
         print(f"--shares {count}: give a number from 1 to 1000", file=sys.stderr)
         return 2
+    if dags_folder.exists() and not dags_folder.is_dir():
+        print(f"{dags_folder}: is a file, not a folder; give init the Airflow DAGs folder", file=sys.stderr)
+        return 2
+    try:
+        return _write_loaders(dags_folder, loader_files, count, force=force)
+    except OSError as error:
+        print(f"{error.filename or dags_folder}: cannot write there: {error.strerror}", file=sys.stderr)
+        return 1
+
+
+def _write_loaders(dags_folder: Path, loader_files: list[Path], count: int, *, force: bool) -> int:
+    from frogml_airflow_provider.dags.shares import loader_name
+
     dags_folder.mkdir(parents=True, exist_ok=True)
     automations = dags_folder / AUTOMATIONS_DIR
     automations.mkdir(exist_ok=True)
@@ -347,8 +449,11 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)
         return 2
+    automations = _automation_files(path, "validate")
+    if automations is None:
+        return 2
     with Progress("loading") as progress:
-        found = catalog(path, progress=progress, file_timeout=file_timeout)
+        found = catalog(automations, progress=progress, file_timeout=file_timeout)
     warnings = found.report.warnings
     if as_json:
         print(
@@ -371,13 +476,17 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
             )
         )
     else:
-        for source, plan in found.plans:
-            line = f"{source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}"
-            print(f"{tag('ok')} {printable(line)}")
-        for error in found.errors:
-            print(f"{tag('error')} {printable(str(error))}")
-        for warning in warnings:
-            print(f"{tag('warning')} {printable(str(warning))}")
+        # File by file (a file's automations, then its problems by line), as the files are read.
+        entries = [
+            (source, 0, 0, "ok", f"{source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}")
+            for source, plan in found.plans
+        ]
+        entries += [(error.file, 1, error.line or 0, "error", str(error)) for error in found.errors]
+        entries += [(warning.file, 1, warning.line or 0, "warning", str(warning)) for warning in warnings]
+        for _, _, _, kind, text in sorted(entries, key=lambda entry: (Path(entry[0]).parts, *entry[1:3])):
+            print(f"{tag(kind)} {printable(text)}")
+        if not found.report.files:
+            print(f"{tag('note')} no automation file (*.py) under {path}: put automation files there")
         noted = f", {len(warnings)} warning(s)" if warnings else ""
         print(
             f"{len(found.plans)} automation(s) valid, {len(found.errors)} error(s){noted}, "
@@ -386,7 +495,67 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
     return 1 if found.errors else 0
 
 
-def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool) -> int:
+def _automation_files(path: Path, command: str) -> Path | None:
+    """What to load for ``path``: itself, or, when it is a DAGs folder set up by ``init`` (or one of its
+    loader files), the automations folder its loader files read. Loader files are DAG files, not
+    automation files: importing them would start Airflow and report each as defining no automation.
+    None (the reason printed) when that folder is missing or the loader files disagree on it."""
+    from frogml_airflow_provider.dags.shares import loader_folder
+
+    candidates = [path] if path.is_file() else sorted(path.glob("*.py"))
+    loaders = {
+        candidate: folder
+        for candidate in candidates
+        if (text := _source(candidate)) is not None and (folder := loader_folder(text)) is not None
+    }
+    if not loaders:
+        return path
+    dags = path if path.is_dir() else path.parent
+    names = sorted(candidate.name for candidate in loaders)
+    if path.is_dir():
+        shown = names[0] if len(names) == 1 else f"{names[0]} ... {names[-1]}"
+        subject = f"{path} holds the provider's loader files ({shown}), DAG files that load"
+    else:
+        subject = f"{path} is one of the provider's loader files, a DAG file that loads"
+    folders = sorted(set(loaders.values()))
+    if len(folders) > 1:
+        print(
+            f"{tag('error', sys.stderr)} {subject} the automation files of several folders ({', '.join(folders)}): "
+            f"give one of them, e.g. frogml-airflow {command} {dags / folders[0]}",
+            file=sys.stderr,
+        )
+        return None
+    automations = dags / folders[0]
+    if not automations.is_dir():
+        print(
+            f"{tag('error', sys.stderr)} {subject} the automation files in {automations}/, which does not exist: "
+            f"run frogml-airflow init {dags}, then put automation files in {automations}/",
+            file=sys.stderr,
+        )
+        return None
+    print(
+        f"{tag('note', sys.stderr)} {subject} the automation files in {automations}/: {command} reads that "
+        f"folder (next time: frogml-airflow {command} {automations})",
+        file=sys.stderr,
+    )
+    return automations
+
+
+def _machine_local(report: LoadReport) -> list[str]:
+    """A line per spec value only this machine can reach (a local git_uri, a file:// bucket)."""
+    from frogml_airflow_provider.export.reach import machine_local_paths
+
+    base = report.root if report.root.is_dir() else report.root.parent
+    return [
+        printable(f"{os.path.relpath(item.file, base)}{f':{item.line}' if item.line else ''}: {found}")
+        for item in report.automations
+        for found in machine_local_paths(item.automation)
+    ]
+
+
+def _export(
+    path: Path, *, fmt: Literal["json", "python"], out: Path, include_secrets: bool, strict: bool = False
+) -> int:
     """All or nothing: any load error, or two automations wanting one file, and nothing is written."""
     from frogml_airflow_provider.dags.loading import load_automations
     from frogml_airflow_provider.errors import ExportError
@@ -398,6 +567,10 @@ def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_se
     if out.exists() and not out.is_dir():
         print(f"{out}: exists and is not a folder; give --out a folder", file=sys.stderr)
         return 2
+    automations = _automation_files(path, "export")
+    if automations is None:
+        return 2
+    path = automations
     folder = path.resolve() if path.is_dir() else path.resolve().parent
     if fmt == "python" and out.resolve().is_relative_to(folder):
         print(
@@ -415,6 +588,9 @@ def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_se
             files = export_files(report, fmt, include_secrets=include_secrets)
         except ExportError as error:
             problems.append(str(error))
+    local = [] if problems else _machine_local(report)
+    if strict:
+        problems += local
     if problems:
         for problem in problems:
             print(f"{tag('error', sys.stderr)} {problem}", file=sys.stderr)
@@ -425,6 +601,14 @@ def _export(path: Path, *, fmt: Literal["json", "python"], out: Path, include_se
         )
         return 1
     write_files(files, out)
+    for warning in local:
+        print(f"{tag('warning', sys.stderr)} {warning}", file=sys.stderr)
+    if local:
+        print(
+            f"{len(local)} value(s) name places on this machine: exported as they are; JFrog ML cannot reach them "
+            "(--strict refuses them)",
+            file=sys.stderr,
+        )
     left_out = []
     for file in files:
         print(f"{tag('ok')} {file.source}: {file.automation} -> {out / file.name}")

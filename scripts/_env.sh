@@ -1,5 +1,6 @@
-# Shared by scripts/test.sh and scripts/demo.sh: a Python 3.12 virtualenv in .venv with the
-# project installed (editable) and its extras. Re-running is cheap: pip skips what is there.
+# Shared by scripts/test.sh and scripts/demo.sh: a Python 3.12 virtualenv in .venv (the version the
+# tests run on, as the README says) with the project installed (editable) and its extras.
+# Re-running is cheap: pip skips what is there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${FROGML_VENV:-$ROOT/.venv}"
@@ -16,7 +17,8 @@ find_python() {
   for candidate in "$HOME"/.pyenv/versions/3.12*/bin/python3; do
     [ -x "$candidate" ] && { echo "$candidate"; return 0; }
   done
-  echo "Python 3.12 is required (Airflow 3.3 and the frogml SDK install together only on 3.12+)" >&2
+  echo "Python 3.12 is required: .venv is made with the version the tests run on (the package needs 3.12+," >&2
+  echo "the pinned frogml SDK installs below 3.14). Install python3.12, or set PYTHON=/path/to/python3.12" >&2
   return 1
 }
 

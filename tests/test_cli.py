@@ -199,3 +199,66 @@ def test_validate_names_placeholders_left_from_the_docs(tmp_path: Path) -> None:
     assert "action.build_spec.parameters = ...: is '...', a placeholder copied from the docs" in out
     assert "action.py:3: automation 'act': TypeError" in out
     assert "FrogmlBuildDeploy(...) still holds the placeholder '...' copied from the docs" in out
+
+
+def test_validate_of_the_dags_folder_reads_the_automations_folder_its_loader_files_load(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    assert run("init", str(dags)).returncode == 0
+    (dags / "automations" / "good.py").write_text(GOOD)
+    (dags / "my_own_dag.py").write_text("raise RuntimeError('a DAG file of its own, never imported here')\n")
+    done = run("validate", str(dags))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok     good.py: ok -> DAG ok" in done.stdout
+    assert "1 automation(s) valid, 0 error(s), 1 file(s) read" in done.stdout
+    assert "frogml_automations_00.py" not in done.stdout and "defines no automation" not in done.stdout
+    assert "[info" not in done.stdout + done.stderr  # no loader file ran (they log through Airflow)
+    note = " ".join(done.stderr.split())
+    assert f"{dags} holds the provider's loader files (frogml_automations_00.py ... frogml_automations_07.py)" in note
+    assert f"next time: frogml-airflow validate {dags / 'automations'}" in note
+    one = run("validate", str(dags / loader_name(3, SHARES)), "--json")
+    assert one.returncode == 0 and json.loads(one.stdout)["automations"][0]["name"] == "ok"
+    assert "is one of the provider's loader files" in one.stderr
+    (dags / "automations" / "good.py").unlink()
+    (dags / "automations").rmdir()
+    missing = run("validate", str(dags))
+    assert missing.returncode == 2
+    assert f"run frogml-airflow init {dags}" in " ".join(missing.stderr.split())
+
+
+def test_validate_prints_each_files_results_together_in_file_order(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "a_broken.py").write_text(TWO_PROBLEMS)
+    (folder / "b_good.py").write_text(GOOD)
+    (folder / "c_snippet.py").write_text("from frogml.core.automations import NoneTrigger\nNoneTrigger()\n")
+    (folder / "d_twice.py").write_text(
+        GOOD.replace('name="ok"', 'name="again"')
+        + "\n"
+        + GOOD.replace("from frogml.core.automations import *", "").replace("a = ", "b = ").replace('"ok"', '"again"')
+        + "c = Automation(name='x', model_id='m', trigger=NoneTrigger(), action=FrogmlBuildDeploy(\n"
+        "    BuildSpecifications(git_uri='/repo'), BuildMetric('f1', ThresholdDirection.ABOVE, 0.5),\n"
+        "    DeploymentSpecifications()))\n"
+    )
+    done = run("validate", str(folder))
+    assert done.returncode == 1
+    files = [
+        line.split()[1].split(":")[0] for line in done.stdout.splitlines() if line.startswith(("ok", "error", "warn"))
+    ]
+    assert files == ["a_broken.py", "b_good.py", "c_snippet.py", "d_twice.py", "d_twice.py", "d_twice.py"], done.stdout
+    d_lines = [line.split()[1] for line in done.stdout.splitlines() if "d_twice.py" in line]
+    assert d_lines == ["d_twice.py:", "d_twice.py:9:", "d_twice.py:12:"], done.stdout  # ok, then by line
+
+
+def test_a_newcomers_wrong_turns_get_a_sentence_not_a_traceback(tmp_path: Path) -> None:
+    bare = run()
+    assert bare.returncode == 2 and "init" in bare.stdout and "getting started" in bare.stdout
+    a_file = tmp_path / "dags.txt"
+    a_file.write_text("")
+    on_a_file = run("init", str(a_file))
+    assert on_a_file.returncode == 2 and "Traceback" not in on_a_file.stderr
+    assert f"{a_file}: is a file, not a folder; give init the Airflow DAGs folder" in on_a_file.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run("validate", str(empty))
+    assert nothing.returncode == 0
+    assert f"no automation file (*.py) under {empty}: put automation files there" in nothing.stdout

@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, ...]] = [
         "dags.catalog",
         "dags.shares",
     ),
-    ("export.native", "export.wire", "export.from_native", "export.files", "export.pull"),
+    ("export.native", "export.wire", "export.from_native", "export.files", "export.pull", "export.reach"),
     ("platform.base", "platform.batch_folders"),  # the platform interface; batch folders and templates (pure)
     ("platform.local", "platform.jfrog"),  # the platforms; platform.jfrog.session is the JFrog ML client
     ("platform.registry", "platform.numbers"),  # a locator -> one of the platforms; numbers from queries, bounded
@@ -48,7 +48,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("dags.render", "dags.loader", "dags.import_errors", "dag_loader"),  # DAGs of operators and notifiers
     # The local platform's pages; the commands (JFrog ML's, the hand-over's, upgrade); demo tools.
     ("console", "management", "migration", "upgrade", "demo", "evaluations"),
-    ("cli", "plugins"),  # entry points
+    ("cli", "cli_help", "plugins"),  # entry points (cli_help: the texts of its --help)
 ]
 # Packages whose modules sit in different layers: their ``__init__`` runs before any of them, so it
 # imports nothing and sits at the bottom (exactly these names, not their modules).

@@ -34,15 +34,21 @@ def report_import_errors(loader_file: str, automations_root: str, errors: Iterab
     from airflow.dag_processing.importers.base import DagImportError
 
     bundle_root = _bundle_root(os.path.abspath(loader_file), str(result.file_path))
+    # One import error per file, every problem of it in the message: Airflow keeps one per path (the
+    # last one given), and a file can have several (each unknown keyword, an invalid automation and
+    # a duplicate name...).
+    by_file: dict[str, list[AutomationLoadError]] = {}
     for error in errors:
-        path = os.path.join(automations_root, error.file)
+        by_file.setdefault(error.file, []).append(error)
+    for file, found in by_file.items():
+        path = os.path.join(automations_root, file)
         key = os.path.relpath(path, bundle_root) if bundle_root else path
         result.errors.append(
             DagImportError(
                 file_path=key,
-                message=f"{key}{_line(error)}: {error.message}",
+                message="\n".join(f"{key}{_line(error)}: {error.message}" for error in found),
                 error_type="frogml-automation",
-                line_number=error.line,
+                line_number=found[0].line,
             )
         )
     return True

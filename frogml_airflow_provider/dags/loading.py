@@ -23,7 +23,7 @@ from pathlib import Path
 from frogml_airflow_provider.automations import Automation
 from frogml_airflow_provider.automations.common import validation_after_loading
 from frogml_airflow_provider.dags.budget import DEFAULT_FILE_TIMEOUT, Budgets
-from frogml_airflow_provider.dags.locate import describe_empty, describe_failure
+from frogml_airflow_provider.dags.locate import describe_empty, describe_failures
 from frogml_airflow_provider.dags.shim import frogml_namespace
 from frogml_airflow_provider.errors import AutomationLoadError, AutomationSpecError, DuplicateAutomationError
 
@@ -112,7 +112,7 @@ def load_automations(
             except BaseException as error:  # user code's failures, whatever their class, are its own
                 if budgets.must_propagate(error):
                     raise  # Airflow's import timeout for the whole loader, or a real Ctrl+C
-                errors.append(describe_failure(path, _relative(path, base), error))
+                errors.extend(describe_failures(path, _relative(path, base), error))
                 continue
             own = [value for value in vars(module).values() if isinstance(value, Automation)]
             found.extend((value, path) for value in own)
@@ -179,6 +179,7 @@ def _unique(ordered: list[LoadedAutomation], base: Path) -> tuple[list[LoadedAut
                 f"automation name {item.automation.name!r} is defined {where}; names must be unique "
                 "(JFrog ML would let the last one registered silently replace the other). "
                 f"Rename one of them; the one in {there} is kept.",
+                line=item.line,
             )
         )
     return list(kept.values()), clashes
@@ -205,10 +206,22 @@ def _import_scope(base: Path, files: list[Path]) -> Iterator[_Loader]:
         for folder in added:
             sys.path.remove(folder)
         for name in set(sys.modules) - before:
-            module = sys.modules[name]
-            places = [getattr(module, "__file__", None) or "", *(getattr(module, "__path__", None) or [])]
-            if name.startswith(_PRIVATE_PREFIX) or any(str(place).startswith(root) for place in places):
+            module = sys.modules.get(name)
+            if module is not None and (name.startswith(_PRIVATE_PREFIX) or _comes_from(module, root)):
                 del sys.modules[name]
+
+
+def _comes_from(module: types.ModuleType, root: str) -> bool:
+    """Was ``module`` loaded from under ``root``? Read from the module's own namespace: ``getattr``
+    would run a module's ``__getattr__`` (Airflow's deprecated modules import on access), and a
+    namespace package recomputes its path from a parent that may be gone already."""
+    own = vars(module)
+    places = [own.get("__file__") or ""]
+    try:
+        places += [str(place) for place in own.get("__path__") or ()]
+    except Exception:  # noqa: BLE001 - a namespace path without its parent: not ours to judge, keep it
+        pass
+    return any(str(place).startswith(root) for place in places)
 
 
 _PRIVATE_PREFIX = "_frogml_automation_"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,27 @@ def share_of(relative: str, shares: int) -> int:
 def loader_name(share: int, shares: int) -> str:
     """``frogml_automations_03.py``: the loader file of one share."""
     return f"{LOADER_PREFIX}{share:0{max(2, len(str(shares - 1)))}d}.py"
+
+
+# The call that makes a DAG file a loader file: ``load_share(__file__, "automations", share=0, shares=8)``
+# as ``frogml-airflow init`` writes it, or ``load_dags(__file__, "automations")`` from an earlier init.
+_LOADER_IMPORT = re.compile(
+    r"^from frogml_airflow_provider\.(dags\.loader|dag_loader) import (load_share|load_dags)\b", re.M
+)
+_LOADER_CALL = re.compile(
+    r"""\b(?:load_share|load_dags)\(\s*__file__\s*(?:,\s*(?P<q>["'])(?P<folder>[^"'\\]+)(?P=q))?"""
+)
+
+
+def loader_folder(text: str) -> str | None:
+    """The automations folder a loader DAG file reads (relative to it), when ``text`` is one: as
+    ``init`` wrote it or edited, as long as it still calls the loader; None for any other file."""
+    if not _LOADER_IMPORT.search(text):
+        return None
+    call = _LOADER_CALL.search(text)
+    if call is None:
+        return None
+    return call.group("folder") or "automations"  # load_dags' default
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import sys
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
@@ -82,10 +82,17 @@ def missing_name_message(module: str, name: str) -> str:
     if name == qwak.RUN_RECORDS_SUBMODULE:
         return f"cannot use '{module}.{name}' (the records of runs, not definitions): {_hint(module)}"
     known = sorted(_public_names(module.split(".")[0] == "qwak"))
-    by_lower = {candidate.lower(): candidate for candidate in known}
-    close = difflib.get_close_matches(name.lower(), by_lower, n=1, cutoff=0.6)
-    suggestion = f"did you mean {by_lower[close[0]]!r}?" if close else f"its names are: {', '.join(known)}"
+    close = closest_name(name, known)
+    suggestion = f"did you mean {close!r}?" if close else f"its names are: {', '.join(known)}"
     return f"cannot import name {name!r} from {module!r}: {suggestion}"
+
+
+def closest_name(name: str, known: Iterable[str]) -> str | None:
+    """The name in ``known`` closest to ``name``, case aside (``nonetrigger`` -> ``NoneTrigger``), if
+    one is close enough to be what was meant."""
+    by_lower = {candidate.lower(): candidate for candidate in sorted(known)}
+    close = difflib.get_close_matches(name.lower(), by_lower, n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None
 
 
 def _public_names(qwak_era: bool) -> dict[str, object]:

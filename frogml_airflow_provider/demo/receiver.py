@@ -30,9 +30,13 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 fields: dict[str, Any] = dict(urllib.parse.parse_qsl(url.query))
                 try:
-                    fields.update(json.loads(body) if body else {})
+                    parsed = json.loads(body) if body else {}
                 except ValueError:
-                    fields["body"] = body.decode(errors="replace")
+                    parsed = body.decode(errors="replace")
+                if isinstance(parsed, dict):
+                    fields.update(parsed)
+                else:
+                    fields["body"] = parsed  # a JSON list or scalar, or text that is not JSON
                 owner.add({"at": time.strftime("%H:%M:%S"), "method": self.command, "path": url.path, **fields})
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
@@ -47,8 +51,7 @@ class Receiver:
             do_POST = do_PUT = do_PATCH = do_DELETE = _record
 
             def _page(self) -> None:
-                rows = "".join(f"<tr><td>{escape(str(item))}</td></tr>" for item in reversed(owner.snapshot()))
-                data = (f"<html><body><h1>Notifications received</h1><table>{rows}</table></body></html>").encode()
+                data = page(owner.snapshot()).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
@@ -72,6 +75,37 @@ class Receiver:
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.received)
+
+
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:.4em .8em;text-align:left;vertical-align:top}"
+    "pre{margin:0;font-size:.9em}"
+)
+
+
+def page(received: list[dict[str, Any]]) -> str:
+    """What arrived, newest first: when, the request, and what it carried as indented JSON (how the
+    notifier sent it, not a Python repr). Reloads every 5 s to show new ones."""
+    rows = []
+    for item in reversed(received):
+        content = {key: value for key, value in item.items() if key not in ("at", "method", "path")}
+        shown = json.dumps(content, indent=2, ensure_ascii=False, sort_keys=True)
+        request = f"{item.get('method', '')} {item.get('path', '')}"
+        rows.append(
+            f"<tr><td>{escape(str(item.get('at', '')))}</td><td>{escape(request)}</td>"
+            f"<td><pre>{escape(shown)}</pre></td></tr>"
+        )
+    body = (
+        "<table><tr><th>at</th><th>request</th><th>content</th></tr>" + "".join(rows) + "</table>"
+        if rows
+        else "<p>Nothing yet: notifications appear here as they arrive.</p>"
+    )
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">'
+        f"<title>Notifications received</title><style>{_STYLE}</style></head><body>"
+        f"<h1>Notifications received</h1><p>{len(rows)} so far, newest first.</p>{body}</body></html>"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

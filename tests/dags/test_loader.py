@@ -241,3 +241,26 @@ def test_loader_files_written_by_earlier_init_keep_working() -> None:
     from frogml_airflow_provider.dags.loader import load_dags as new
 
     assert old is new
+
+
+def test_every_problem_of_a_file_reaches_its_one_import_error(tmp_path: Path) -> None:
+    """Airflow keeps one import error per path (the last given): a file with several problems (here
+    two unknown keywords, each with its line) shows all of them."""
+    two = GOOD.replace('git_uri="/repo"', 'git_uri="/repo", git_brnch="main"').replace(
+        "DeploymentSpecifications()", "DeploymentSpecifications(replicas=2)"
+    )
+    folder = dags_folder(tmp_path / "dags", {"a.py": GOOD.format(name="first"), "two.py": two.format(name="two")})
+    bag = DagBag(dag_folder=str(folder))
+    assert bag.dag_ids == ["first"]
+    ((path, message),) = bag.import_errors.items()
+    assert Path(path).name == "two.py"
+    lines = message.splitlines()
+    assert len(lines) == 2, message
+    assert lines[0].endswith(
+        "two.py:4: automation 'two': action.build_spec.git_brnch: BuildSpecifications() takes no keyword "
+        "'git_brnch': did you mean 'git_branch'? its keywords are parameters, git_uri, tags, git_access_token_secret, "
+        "git_branch, main_dir, base_image, assumed_iam_role, resources, dependency_file_path, env_vars, "
+        "git_ssh_token_secret, gpu_compatible, push_image, purchase_option, provision_instance_timeout, "
+        "service_account_key_secret_name"
+    )
+    assert "two.py:5: automation 'two': action.deployment_spec.replicas: DeploymentSpecifications()" in lines[1]

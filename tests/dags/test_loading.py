@@ -429,3 +429,25 @@ def test_a_file_defining_no_automation_is_a_warning_unless_it_is_a_helper(write_
     assert report.ok and names(report) == ["z"]
     assert [(w.file, w.line) for w in report.warnings] == [("snippet.py", None)]
     assert "defines no automation" in report.warnings[0].message
+
+
+def test_a_lazy_module_a_file_leaves_behind_does_not_break_the_clean_up(tmp_path: Path) -> None:
+    """Airflow's deprecated modules have no ``__file__`` and import on attribute access (a module
+    ``__getattr__``): an automation file that imports Airflow leaves some in ``sys.modules``. Telling
+    which modules came from the folder must not call their ``__getattr__``."""
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "lazy.py").write_text(
+        "import sys, types\n"
+        "lazy = types.ModuleType('frogml_test_lazy_module')\n"
+        "def on_access(name):\n"
+        "    raise RuntimeError(f'imported on access of {name}')\n"
+        "lazy.__getattr__ = on_access\n"
+        "sys.modules[lazy.__name__] = lazy\n" + HEADER + "a = " + batch("lazy") + "\n"
+    )
+    try:
+        report = load_automations(folder)
+        assert names(report) == ["lazy"] and report.errors == ()
+        assert "frogml_test_lazy_module" in sys.modules  # not from the folder: left alone
+    finally:
+        sys.modules.pop("frogml_test_lazy_module", None)

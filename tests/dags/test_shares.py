@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from frogml_airflow_provider.dags.shares import Loaded, NameIndex, loader_name, share_of
+import pytest
+
+from frogml_airflow_provider.cli import LEGACY_LOADER_SOURCE, LOADER_SOURCE
+from frogml_airflow_provider.dags.shares import Loaded, NameIndex, loader_folder, loader_name, share_of
 
 
 def test_a_file_keeps_its_share_whatever_else_the_folder_holds() -> None:
@@ -83,3 +86,31 @@ def test_an_unwritable_index_is_not_an_error(tmp_path: Path) -> None:
     NameIndex(blocker / "index", tmp_path, 0, 2).write([])  # its folder cannot be created: no raise
     assert not (blocker / "index").exists()
     assert os.listdir(tmp_path) == ["file"]
+
+
+@pytest.mark.parametrize(
+    ("text", "folder"),
+    [
+        (LOADER_SOURCE.format(folder="automations", share=3, shares=8), "automations"),
+        (LOADER_SOURCE.format(folder="automations", share=0, shares=1), "automations"),
+        (LEGACY_LOADER_SOURCE.format(folder="automations"), "automations"),
+        # edited by hand, still a loader file
+        (
+            "from frogml_airflow_provider.dags.loader import load_share\n"
+            "globals().update(load_share(__file__, 'team_a', share=1, shares=2))\n",
+            "team_a",
+        ),
+        (
+            "from frogml_airflow_provider.dag_loader import load_dags\nglobals().update(load_dags(__file__))\n",
+            "automations",
+        ),
+        # not loader files
+        ("from frogml.core.automations import *\n", None),
+        ("import frogml_airflow_provider.dags.loader\n", None),
+        ("# from frogml_airflow_provider.dags.loader import load_share\n", None),
+        ("from frogml_airflow_provider.dags.loader import load_share\n", None),  # imported, never called
+        ("", None),
+    ],
+)
+def test_loader_folder_recognises_loader_files_and_nothing_else(text: str, folder: str | None) -> None:
+    assert loader_folder(text) == folder

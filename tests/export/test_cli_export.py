@@ -150,3 +150,63 @@ def test_a_single_file_and_an_existing_folder(corpus: Path, tmp_path: Path) -> N
 def test_format_and_out_are_checked_by_the_parser(corpus: Path) -> None:
     assert run(str(corpus), "--format", "yaml", "--out", "x").returncode == 2
     assert run(str(corpus)).returncode == 2  # --out is required
+
+
+MACHINE_LOCAL = """
+from frogml.core.automations import *
+
+def build(name, uri):
+    return Automation(name=name, model_id="m", trigger=ScheduledTrigger(interval="Daily"),
+        action=FrogmlBuildDeploy(BuildSpecifications(git_uri=uri),
+            BuildMetric("f1", ThresholdDirection.ABOVE, "0.5"), DeploymentSpecifications()))
+
+on_disk = build("on_disk", "/srv/git/churn.git")
+file_url = build("file_url", "file:///srv/git/churn.git#models/churn")
+reachable = build("reachable", "git@github.com:org/churn.git")
+batch = Automation(name="batch", model_id="m", trigger=ScheduledTrigger(interval="Daily"),
+    action=BatchExecution(data_specifications=BatchJobDataSpecifications(
+        source_bucket="file://reader:pa55w0rd@nas/in", source_folder="in", input_file_type="csv",
+        destination_bucket="/data/scores", output_file_type="csv")))
+"""
+
+
+def test_export_warns_about_paths_only_this_machine_has_and_strict_refuses_them(tmp_path: Path) -> None:
+    folder = tmp_path / "automations"
+    folder.mkdir()
+    (folder / "local.py").write_text(MACHINE_LOCAL)
+    out = tmp_path / "out"
+    done = run(str(folder), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in out.iterdir()) == [
+        "batch.json",
+        "file_url.json",
+        "on_disk.json",
+        "reachable.json",
+    ]
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning")]
+    assert warnings == [
+        "warning local.py:9: automation 'on_disk': action.build_spec.git_uri = '/srv/git/churn.git' is a "
+        "repository on this machine; JFrog ML clones git_uri on its own machines: give a URL it can reach "
+        "(https://host/org/repo.git)",
+        "warning local.py:10: automation 'file_url': action.build_spec.git_uri = "
+        "'file:///srv/git/churn.git#models/churn' is a repository on this machine; JFrog ML clones git_uri on "
+        "its own machines: give a URL it can reach (https://host/org/repo.git)",
+        "warning local.py:12: automation 'batch': action.data_specifications.source_bucket = "
+        "'file://<credentials>@nas/in' is a folder on this machine; JFrog ML reads and writes buckets of object "
+        "storage: give a bucket name",
+        "warning local.py:12: automation 'batch': action.data_specifications.destination_bucket = '/data/scores' "
+        "is a folder on this machine; JFrog ML reads and writes buckets of object storage: give a bucket name",
+    ]
+    assert "pa55w0rd" not in done.stdout + done.stderr
+    assert "(--strict refuses them)" in done.stderr and "warning" not in done.stdout
+    strict_out = tmp_path / "strict"
+    refused = run(str(folder), "--out", str(strict_out), "--strict")
+    assert refused.returncode == 1
+    assert not strict_out.exists()
+    assert refused.stderr.count("error  local.py") == 4 and "nothing written" in refused.stderr
+    assert "pa55w0rd" not in refused.stdout + refused.stderr
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "ok.py").write_text(MACHINE_LOCAL.split("on_disk =")[0] + 'ok = build("ok", "https://g.example/r.git")\n')
+    fine = run(str(clean), "--out", str(tmp_path / "clean_out"), "--strict")
+    assert fine.returncode == 0 and fine.stderr == "", fine.stderr

@@ -104,14 +104,34 @@ def load(build_dir: Path) -> Any:
     return model
 
 
+ROWS_FORM = (
+    'the body must be a JSON list of rows, [{"column": value, ...}, ...] (or pandas\' "split" form '
+    '{"columns": [...], "data": [[...], ...]}, or an object of columns {"column": [values, ...]})'
+)
+
+
 def to_frame(payload: Any) -> Any:
+    """The rows of a request; a ``ValueError`` (answered 400) that says the accepted forms for a body of
+    another shape, rather than pandas' own message about its constructor."""
     import pandas as pd
 
     if isinstance(payload, dict) and "columns" in payload and "data" in payload:
         return pd.DataFrame(payload["data"], columns=payload["columns"])
     if isinstance(payload, dict):
+        if payload and not any(isinstance(value, (list, dict)) for value in payload.values()):
+            raise ValueError(f"{ROWS_FORM}; this is one row as an object: send it in a list, [{{...}}]")
         return pd.DataFrame.from_dict(payload, orient="columns")
+    if not isinstance(payload, list):
+        raise ValueError(f"{ROWS_FORM}, not {_json_kind(payload)}")
+    for number, row in enumerate(payload):
+        if not isinstance(row, dict):
+            raise ValueError(f"{ROWS_FORM}; row {number} is {_json_kind(row)}, not an object")
     return pd.DataFrame(payload)
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {bool: "true or false", str: "a string", int: "a number", float: "a number", list: "a list"}
+    return "null" if value is None else kinds.get(type(value), f"a {type(value).__name__}")
 
 
 class BadRequest(Exception):

@@ -101,3 +101,23 @@ def test_the_limits_come_from_the_frogml_options(monkeypatch) -> None:
     monkeypatch.setenv("AIRFLOW__FROGML__LOCAL_SERVER_TIMEOUT", "0")
     with pytest.raises(PlatformError, match=r"\[frogml\] local_server_timeout must be a positive number"):
         ServerLimits.from_config()
+
+
+def test_a_body_that_is_not_rows_gets_a_400_naming_the_accepted_forms(port: int) -> None:
+    cases = {
+        "one row as an object": ({"x": 1}, "this is one row as an object: send it in a list, [{...}]"),
+        "a string": ("x=1", ", not a string"),
+        "a number": (3, ", not a number"),
+        "null": (None, ", not null"),
+        "rows that are not objects": ([1, 2], "row 0 is a number, not an object"),
+        "rows of lists": ([[1]], "row 0 is a list, not an object"),
+    }
+    for name, (payload, detail) in cases.items():
+        body = json.dumps(payload).encode()
+        status, answer, _ = exchange(port, post(f"Content-Length: {len(body)}\r\n", body))
+        assert status == 400, name
+        assert answer["error"].startswith('the body must be a JSON list of rows, [{"column": value, ...}, ...]'), name
+        assert detail in answer["error"], (name, answer)
+        assert "DataFrame" not in answer["error"] and "index" not in answer["error"], name
+    body = json.dumps({"x": [1, 2]}).encode()  # an object of columns is fine
+    assert exchange(port, post(f"Content-Length: {len(body)}\r\n", body))[:2] == (200, [{"y": 2.0}, {"y": 4.0}])
