@@ -1,7 +1,7 @@
 """Metric triggers as watchers in one real ``airflow triggerer``: memory per watcher, the event loop's
 longest stall, queries per tick with shared work, and DAG runs made without a crossing.
 
-``python benchmarks/metric_triggers.py [--watchers 1000] [--queries 10] [--ticks 3] [--no-share]``
+``python benchmarks/metric_triggers.py [--watchers 1000] [--queries 10] [--ticks 3] [--no-share] [--bare]``
 
 A throwaway Airflow home (SQLite, LocalExecutor) with the API server (the triggerer reaches the asset
 state store through it), the scheduler and the triggerer (capacity above the watcher count). The DAGs
@@ -19,6 +19,10 @@ formed; one per distinct query with sharing), evaluations recorded per tick, and
 events created meanwhile (goal 0; the per-evaluation form of earlier versions made one run per
 automation per tick: 4,000 an hour for 1,000 automations at the default 15 minutes). Every process
 started here is stopped, and the folder removed, on exit.
+
+``--bare`` measures Airflow's own cost of a watcher, the floor under ours: the same number of plain DAG
+files, each scheduled on an asset watched by Airflow's ``FileDeleteTrigger`` on a file that never
+appears (one check a minute), instead of the provider's metric watchers.
 """
 
 from __future__ import annotations
@@ -44,6 +48,17 @@ KB_PER_WATCHER_GOAL = 50.0
 STALL_GOAL = 0.2
 RULE = "-" * 96
 PER_FILE = 10
+BARE_DAG = """
+from airflow.providers.standard.triggers.file import FileDeleteTrigger
+from airflow.sdk import DAG, Asset, AssetWatcher
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+for i in range({first}, {last}):
+    trigger = FileDeleteTrigger(filepath=f"/nonexistent/bare_{{i}}", poke_interval=60.0)
+    asset = Asset(name=f"bare/{{i}}", watchers=[AssetWatcher(name=f"bare_{{i}}", trigger=trigger)])
+    with DAG(f"bare_{{i:05d}}", schedule=[asset], is_paused_upon_creation=False):
+        EmptyOperator(task_id="noop")
+"""
 
 AUTOMATION = """
 {name} = Automation(
@@ -72,7 +87,7 @@ def query(k: int) -> str:
     )
 
 
-def prepare(root: Path, watchers: int, queries: int, share: bool) -> dict[str, str]:
+def prepare(root: Path, watchers: int, queries: int, share: bool, bare: bool = False) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     home, dags = root / "home", root / "home" / "dags"
@@ -107,7 +122,14 @@ def prepare(root: Path, watchers: int, queries: int, share: bool) -> dict[str, s
     )
     automations = dags / "automations"
     header = "from frogml.core.automations import *\n"
-    for first in range(0, watchers, PER_FILE):
+    if bare:
+        for loader in dags.glob("frogml_automations_*.py"):
+            loader.unlink()
+        for first in range(0, watchers, PER_FILE):
+            (dags / f"bare_{first:05d}.py").write_text(
+                BARE_DAG.format(first=first, last=min(first + PER_FILE, watchers))
+            )
+    for first in range(0, watchers if not bare else 0, PER_FILE):
         body = "".join(
             AUTOMATION.format(name=f"watch_{i:05d}", model=MODEL, sql=query(i % queries))
             for i in range(first, min(first + PER_FILE, watchers))
@@ -204,11 +226,12 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=10, help="distinct metric queries among the watchers")
     parser.add_argument("--ticks", type=int, default=3, help="minutes of evaluations to sample")
     parser.add_argument("--no-share", action="store_true", help="[frogml] metric_trigger_share_queries = False")
+    parser.add_argument("--bare", action="store_true", help="Airflow's own watcher cost: FileDeleteTrigger watchers")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="frogml-metric-bench-"))
     children: list[subprocess.Popen[bytes]] = []
     try:
-        env = prepare(root, args.watchers, args.queries, not args.no_share)
+        env = prepare(root, args.watchers, args.queries, not args.no_share, args.bare)
         home = Path(env["AIRFLOW_HOME"])
         children.append(start(env, "api-server", log=home / "api-server.log"))
         triggerer = start(env, "triggerer", "--skip-serve-logs", log=home / "triggerer.log")

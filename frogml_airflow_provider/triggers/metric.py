@@ -47,6 +47,7 @@ DEFAULT_RESEND_AFTER = 600.0
 MAX_BACKOFF = 3600.0
 PLATFORM_TTL = 300.0  # a connection changed in Airflow is picked up within this
 QUERY_GRACE = 15.0  # past query_timeout, the platform's own stop had its chance: stop waiting
+SPREAD = 10.0  # seconds over which the watchers of one tick handle its evaluation (see _staggered)
 STATE_RETRY = 5.0  # seconds before the state is read again when the store did not answer (doubling)
 LEGACY_VARIABLE = "frogml_trigger_state__{dag_id}"  # where the per-run evaluate task kept its state
 _LOG = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class FrogMLMetricTrigger(BaseEventTrigger):
 
     # -- Airflow's entry points ---------------------------------------------------------------------
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        async for event in self.watch(evaluations(self._kwargs())):
+        async for event in self.watch(self._staggered(evaluations(self._kwargs()))):
             yield event
 
     def shared_stream_key(self) -> Hashable | None:
@@ -160,8 +161,17 @@ class FrogMLMetricTrigger(BaseEventTrigger):
             yield raw
 
     async def filter_shared_stream(self, shared_stream: AsyncIterator[Any]) -> AsyncIterator[TriggerEvent]:
-        async for event in self.watch(shared_stream):
+        async for event in self.watch(self._staggered(shared_stream)):
             yield event
+
+    async def _staggered(self, raws: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+        """Each evaluation, handed on after this watcher's own offset within ``SPREAD`` seconds (a
+        stable hash of its DAG id): a tick that wakes a thousand watchers at once would hold the
+        triggerer's event loop (and fire a thousand state writes) in one burst."""
+        offset = stagger(self.dag_id)
+        async for raw in raws:
+            await asyncio.sleep(offset)
+            yield raw
 
     # -- the watcher ----------------------------------------------------------------------------------
     async def watch(self, raws: AsyncIterator[dict[str, Any]]) -> AsyncIterator[TriggerEvent]:
@@ -317,6 +327,11 @@ class FrogMLMetricTrigger(BaseEventTrigger):
 
 
 # -- evaluations: one per tick, shared by every watcher of the same query ---------------------------
+def stagger(dag_id: str) -> float:
+    """A watcher's stable offset within ``SPREAD`` seconds after each tick."""
+    return int(hashlib.sha256(dag_id.encode()).hexdigest()[:8], 16) % 1000 / 1000 * SPREAD
+
+
 def share_key(kwargs: dict[str, Any]) -> tuple[str, ...]:
     """What watchers must have in common to share an evaluation: the connection, the cron, the query
     and a SQL threshold (a literal threshold is each watcher's own)."""

@@ -15,7 +15,14 @@ import pytest
 from airflow.triggers.base import BaseEventTrigger
 
 from frogml_airflow_provider.triggers import metric_history as history
-from frogml_airflow_provider.triggers.metric import FrogMLMetricTrigger, MemoryStore, evaluate, next_tick
+from frogml_airflow_provider.triggers.metric import (
+    SPREAD,
+    FrogMLMetricTrigger,
+    MemoryStore,
+    evaluate,
+    next_tick,
+    stagger,
+)
 
 ERROR_RATE = "SELECT AVG(CASE WHEN error IS NULL THEN 0.0 ELSE 1.0 END) FROM tiny_model"
 FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
@@ -281,7 +288,8 @@ def test_the_state_of_the_per_run_form_is_carried_over(monkeypatch: pytest.Monke
     assert TriggerStateOf(store).fired_at == fired_at
 
 
-def test_watchers_sharing_one_evaluation_decide_on_their_own_thresholds() -> None:
+def test_watchers_sharing_one_evaluation_decide_on_their_own_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("frogml_airflow_provider.triggers.metric.SPREAD", 0.01)
     shared = [raw(0, 0.1), raw(1, 0.5)]
     low, high = trigger("low", threshold="0.05"), trigger("high", threshold="0.9")
 
@@ -315,3 +323,11 @@ def test_a_store_that_does_not_answer_yet_is_retried_not_a_crashed_watcher(monke
     events = watch(trigger(), store, raw(0, 0.5))
     assert [e["crossing"] for e in events] == [T0.isoformat()]
     assert TriggerStateOf(store).fired is True
+
+
+def test_the_watchers_of_one_tick_are_spread_over_seconds_not_woken_at_once() -> None:
+    offsets = [stagger(f"automation_{i}") for i in range(1000)]
+    assert all(0 <= offset < SPREAD for offset in offsets)
+    assert offsets == [stagger(f"automation_{i}") for i in range(1000)]  # stable across restarts
+    per_second = [sum(1 for o in offsets if second <= o < second + 1) for second in range(int(SPREAD))]
+    assert max(per_second) < 200  # about a tenth each, not all in the first
