@@ -15,9 +15,9 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from frogml_airflow_provider.console import batch, pages
+from frogml_airflow_provider.errors import RegistryUnreadableError
 from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
-from frogml_airflow_provider.platform.local.store import RegistryUnreadableError
 from frogml_airflow_provider.triggers.metric_history import WatcherHistory
 
 PREFIX = "/frogml"

@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# Defined in errors (with every other exception); still importable from here, their old home.
+from frogml_airflow_provider.errors import RegistryUnreadableError as RegistryUnreadableError
+from frogml_airflow_provider.errors import StateMissingError as StateMissingError
 from frogml_airflow_provider.platform.base import (
     Build,
     BuildState,
@@ -251,23 +254,6 @@ class Store:
         return self._read(
             "SELECT * FROM servers WHERE model_id = ? AND variation = ? ORDER BY started", (model_id, variation)
         )
-
-
-class StateMissingError(PlatformError):
-    """The state folder (or its platform.db) is not there: never used, or deleted."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"the local platform's registry {path} does not exist: its state folder was never used or was "
-            "deleted, so the builds and deployments recorded there are gone. Rerun the DAG to build and deploy "
-            "again, or point the frogml connection's extra.state_dir (or [frogml] local_state_dir) at the "
-            "folder that holds them"
-        )
-        self.path = path
-
-
-class RegistryUnreadableError(PlatformError):
-    """platform.db is not a SQLite database (or a damaged one)."""
 
 
 def corrupt(path: Path, error: Exception) -> PlatformError:
