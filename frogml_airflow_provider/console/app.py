@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from frogml_airflow_provider.console import batch, pages
-from frogml_airflow_provider.console.known import ConsoleBusy
+from frogml_airflow_provider.console.known import ConsoleBusy, console_turn
 from frogml_airflow_provider.errors import FrogMLProviderError, RegistryUnreadableError
 from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
@@ -64,14 +65,16 @@ async def to_login(request: Request, error: Exception) -> Response:
 _TITLES = {404: "Not found", 503: "This page cannot be shown"}
 
 
-def shown(route: Callable[..., str]) -> Callable[..., Response | str]:
-    """The page, or what went wrong as the page (never a bare 500): an unreadable registry or a busy
-    console is a 503 naming it; any other failure a 503 with its class, its traceback in the log."""
+def shown(route: Callable[..., str]) -> Callable[..., Awaitable[Response | str]]:
+    """The page, built in a worker thread in its turn (``known.console_turn``), or what went wrong as
+    the page (never a bare 500): an unreadable registry or a busy console is a 503 naming it; any
+    other failure a 503 with its class, its traceback in the log."""
 
     @functools.wraps(route)
-    def page(*args: Any, **kwargs: Any) -> Response | str:
+    async def page(*args: Any, **kwargs: Any) -> Response | str:
         try:
-            return route(*args, **kwargs)
+            async with console_turn():
+                return await anyio.to_thread.run_sync(functools.partial(route, *args, **kwargs))
         except HTTPException:
             raise
         except RegistryUnreadableError as error:

@@ -14,26 +14,30 @@ and the workers): everything here is read, not run.
 
 Views are bounded: the database and record snapshot is shared for ``SNAPSHOT_TTL`` seconds, JFrog
 ML's side for ``JFROG_TTL`` (both configurable), and
-``VIEWS_AT_ONCE`` pages are built at once (``bounded_view``); a view that waits longer than
-``VIEW_WAIT`` seconds says the console is busy instead of queueing without end.
+``VIEWS_AT_ONCE`` console pages are built at once (``console_turn``), the others waiting in the event
+loop; a view that waits longer than ``VIEW_WAIT`` seconds says the console is busy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import anyio
 
 from frogml_airflow_provider.dags.shares import LOADER_PREFIX, RecordSet, field_digests, read_records
 
 SNAPSHOT_TTL = 5.0  # [frogml] console_cache_seconds: a snapshot of the database and the record serves every view
 JFROG_TTL = 60.0  # [frogml] console_jfrog_cache_seconds: JFrog ML's side (a list, a call per automation)
-VIEWS_AT_ONCE = 2  # pages built at once per API server process: the others wait, the server answers
+VIEWS_AT_ONCE = 1  # console pages built at once per API server process: the others wait, the server answers
 VIEW_WAIT = 20.0  # seconds a view waits for its turn before it says the console is busy
 FROGML_TAG = "frogml"
 
@@ -116,24 +120,35 @@ def _from_database() -> tuple[dict[str, Dag], tuple[ImportProblem, ...]]:
         .group_by(DagRun.dag_id)
         .subquery()
     )
+    # Columns, not ORM objects: no identity map and a few tuples per DAG (thousands of ORM objects per
+    # refresh set off full garbage collections that paused the whole API server under load).
     query = (
-        select(DagModel, DagRun.state, DagRun.run_after)
+        select(
+            DagModel.dag_id,
+            DagModel.is_paused,
+            DagModel.is_stale,
+            DagModel.timetable_summary,
+            DagModel.relative_fileloc,
+            DagRun.state,
+            DagRun.run_after,
+        )
         .where(DagModel.dag_id.in_(tagged))
         .outerjoin(last, last.c.dag_id == DagModel.dag_id)
         .outerjoin(DagRun, DagRun.id == last.c.run_id)
     )
     with create_session() as session:
-        dags = {}
-        for model, state, run_after in session.execute(query):
-            dags[model.dag_id] = Dag(
-                dag_id=model.dag_id,
-                is_paused=bool(model.is_paused),
-                is_stale=bool(model.is_stale),
-                scheduled=model.timetable_summary not in (None, "", "None"),
-                relative_fileloc=model.relative_fileloc or "",
+        dags = {
+            dag_id: Dag(
+                dag_id=dag_id,
+                is_paused=bool(paused),
+                is_stale=bool(stale),
+                scheduled=summary not in (None, "", "None"),
+                relative_fileloc=fileloc or "",
                 last_run_state=str(state or ""),
                 last_run_at=run_after.isoformat() if run_after else "",
             )
+            for dag_id, paused, stale, summary, fileloc, state, run_after in session.execute(query)
+        }
         errors = tuple(
             ImportProblem(filename or "", stacktrace or "")
             for filename, stacktrace in session.execute(
@@ -184,23 +199,34 @@ class Cached:
         self._until = 0.0
 
 
-_VIEWS = threading.BoundedSemaphore(VIEWS_AT_ONCE)
+# Per event loop (the API server has one; each test client its own): a limiter belongs to its loop.
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
 
 
 class ConsoleBusy(Exception):
-    """More views than ``VIEWS_AT_ONCE`` waited past ``VIEW_WAIT``: said on the page."""
+    """A view waited past ``VIEW_WAIT`` for its turn: said on the page."""
 
 
-@contextmanager
-def bounded_view() -> Iterator[None]:
-    if not _VIEWS.acquire(timeout=VIEW_WAIT):
+@asynccontextmanager
+async def console_turn() -> AsyncIterator[None]:
+    """One of ``VIEWS_AT_ONCE`` turns to build a console page. A view waits for it in the event loop,
+    holding no thread: Airflow's own sync endpoints share the server's thread pool (40 threads), and
+    views queued in it would starve them."""
+    loop = asyncio.get_running_loop()
+    limiter = _TURNS.get(loop)
+    if limiter is None:
+        limiter = _TURNS.setdefault(loop, anyio.CapacityLimiter(VIEWS_AT_ONCE))
+    try:
+        with anyio.fail_after(VIEW_WAIT):
+            await limiter.acquire()
+    except TimeoutError:
         raise ConsoleBusy(
-            f"the console is building {VIEWS_AT_ONCE} pages already and this one waited {VIEW_WAIT:g} s; reload it"
-        )
+            f"the console is building {VIEWS_AT_ONCE} page(s) already and this one waited {VIEW_WAIT:g} s; reload it"
+        ) from None
     try:
         yield
     finally:
-        _VIEWS.release()
+        limiter.release()
 
 
 def jfrog_side(conn_id: str) -> JFrogSide:

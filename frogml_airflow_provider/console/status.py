@@ -11,6 +11,9 @@ page, never a 500.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -20,6 +23,7 @@ from frogml_airflow_provider.console import known
 from frogml_airflow_provider.console.pages import page
 from frogml_airflow_provider.dags.shares import Record
 
+_RENDERED_LOCK = threading.Lock()  # guards the caches of rendered pages and of access
 SNAPSHOT = known.Cached(known.ttl("console_cache_seconds", known.SNAPSHOT_TTL), known.read_snapshot)
 _JFROG: dict[str, known.Cached] = {}
 
@@ -45,7 +49,29 @@ class Access:
     import_errors: bool  # may see Airflow's import errors view
 
 
+_ACCESS: OrderedDict[tuple[str, str, str], tuple[float, Access]] = OrderedDict()
+_ACCESS_KEPT = 256
+
+
 def access_of(user: Any) -> Access:
+    """The viewer's access, asked of the auth manager at most once per snapshot period per user: the
+    question reads every DAG id, and asked on every view it kept the API server's collector busy."""
+    key = (type(user).__qualname__, str(user.get_id()), str(user.get_name()))
+    now = time.monotonic()
+    with _RENDERED_LOCK:
+        cached = _ACCESS.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    access = _ask_access(user)
+    with _RENDERED_LOCK:
+        _ACCESS[key] = (now + SNAPSHOT.ttl(), access)
+        _ACCESS.move_to_end(key)
+        while len(_ACCESS) > _ACCESS_KEPT:
+            _ACCESS.popitem(last=False)
+    return access
+
+
+def _ask_access(user: Any) -> Access:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
 
@@ -66,12 +92,27 @@ def jfrog_for(conn_id: str) -> known.JFrogSide:
     return side
 
 
+# The last pages, by the access they were rendered for, with the snapshot and JFrog ML side that made them.
+_RENDERED: OrderedDict[tuple[Access, str], tuple[known.Snapshot, known.JFrogSide, str]] = OrderedDict()
+_RENDERED_KEPT = 16
+
+
 def status_page(prefix: str, access_now: Callable[[], Access], conn_id: str = "frogml_default") -> str:
-    with known.bounded_view():
-        access = access_now()
-        snapshot: known.Snapshot = SNAPSHOT.get()
-        jfrog = jfrog_for(conn_id)
-        return page("Where each automation runs", _body(snapshot, jfrog, access), prefix)
+    """The page; views with the same access to the same snapshot share one rendering."""
+    access = access_now()
+    snapshot: known.Snapshot = SNAPSHOT.get()
+    jfrog = jfrog_for(conn_id)
+    with _RENDERED_LOCK:
+        done = _RENDERED.get((access, prefix))
+    if done is not None and done[0] is snapshot and done[1] is jfrog:
+        return done[2]
+    html = page("Where each automation runs", _body(snapshot, jfrog, access), prefix)
+    with _RENDERED_LOCK:
+        _RENDERED[(access, prefix)] = (snapshot, jfrog, html)
+        _RENDERED.move_to_end((access, prefix))
+        while len(_RENDERED) > _RENDERED_KEPT:
+            _RENDERED.popitem(last=False)
+    return html
 
 
 def _body(snapshot: known.Snapshot, jfrog: known.JFrogSide, access: Access) -> str:
