@@ -293,7 +293,8 @@ def unified_diff(old: bytes, new: bytes, file: Path) -> bytes:
     else:
         names = (str(file), str(file))
     lines = []
-    for line in difflib.diff_bytes(difflib.unified_diff, _lines(old), _lines(new), *(n.encode() for n in names)):
+    before, after = (name.encode() for name in names)
+    for line in difflib.diff_bytes(difflib.unified_diff, _lines(old), _lines(new), before, after):
         lines.append(line if line.endswith(b"\n") else line + b"\n\\ No newline at end of file\n")
     return b"".join(lines)
 
