@@ -18,6 +18,7 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frogml_airflow_provider.console import batch, pages
 from frogml_airflow_provider.console.known import ConsoleBusy, console_turn
@@ -50,7 +51,7 @@ def signed_in() -> Any:
 async def to_login(request: Request, error: Exception) -> Response:
     """A browser without a session goes to Airflow's login page, and comes back after it; any other
     refusal or absence is a page saying it (JSON for a client that asks for JSON only)."""
-    assert isinstance(error, HTTPException)
+    assert isinstance(error, StarletteHTTPException)
     if error.status_code == 401 and "text/html" in request.headers.get("accept", ""):
         from airflow.api_fastapi.app import get_auth_manager
 
@@ -113,7 +114,7 @@ def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) 
     from airflow.api_fastapi.core_api.security import get_user
 
     app = FastAPI(title="JFrog ML local platform", docs_url=None, redoc_url=None, dependencies=[signed_in()])
-    app.add_exception_handler(HTTPException, to_login)
+    app.add_exception_handler(StarletteHTTPException, to_login)  # the router's own 404 and 405 too
     factory = platform_factory
 
     @app.get("/", response_class=HTMLResponse)

@@ -91,3 +91,13 @@ def test_a_loader_record_that_is_garbage(airflow_api, monkeypatch: pytest.Monkey
     finally:
         broken.unlink()
         status.SNAPSHOT.clear()
+
+
+@pytest.mark.parametrize("odd", ["..%2F..%2Fetc%2Fpasswd", "%00", "x" * 5000, "%E2%80%AE<script>", "%F0%9F%90%B8"])
+def test_odd_ids_are_a_page_saying_not_found(airflow_api, local_conn, odd: str) -> None:
+    client, token = airflow_api
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/html"}
+    for page in ("builds", "models", "batch"):
+        answer = client.get(f"/frogml/{page}/{odd}", headers=headers)
+        assert answer.status_code in (200, 404), (page, odd, answer.status_code, answer.text[:300])
+        assert answer.headers["content-type"].startswith("text/html") and "<script>" not in answer.text

@@ -90,3 +90,21 @@ def test_a_rename_failing_midway_takes_back_every_output_and_restores_replaced_f
     with pytest.raises(JobFailed, match=r"Invalid cross-device link.*nothing was left there"):
         commit(staged(tmp_path), tmp_path, OUTPUTS)
     assert tree(tmp_path) == before  # a.csv is the old one again, sub/ is gone
+
+
+def test_a_rollback_that_cannot_finish_keeps_the_replaced_files_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.csv").write_text("old a")
+    staging = staged(tmp_path)
+    real = os.replace
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        if Path(target) == tmp_path / "z.csv" or Path(target) == tmp_path / "a.csv" and "replaced" in str(source):
+            raise OSError(5, "Input/output error")  # the last output, and putting the old a.csv back
+        real(source, target)
+
+    monkeypatch.setattr(batch_runner.os, "replace", replace)
+    with pytest.raises(JobFailed, match=r"could not be taken back.*kept in .*\.replaced") as raised:
+        commit(staging, tmp_path, OUTPUTS)
+    assert raised.value.keep and (staging / ".replaced" / "a.csv").read_text() == "old a"

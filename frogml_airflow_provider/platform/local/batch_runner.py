@@ -47,9 +47,10 @@ BISECT_TRIES = 24  # predictions spent finding the row a model fails on (2**24 r
 
 
 class JobFailed(Exception):
-    def __init__(self, message: str, state: BatchJobState = BatchJobState.FAILED) -> None:
+    def __init__(self, message: str, state: BatchJobState = BatchJobState.FAILED, *, keep: bool = False) -> None:
         super().__init__(message)
         self.state = state
+        self.keep = keep  # the staging folder holds files a failed rollback could not put back: keep it
 
 
 class Cancelled(BaseException):  # like KeyboardInterrupt: past every `except Exception` (model code too)
@@ -79,7 +80,8 @@ def run(state_dir: Path, job_id: str) -> int:
         print("BATCH JOB CANCELLED", flush=True)
         return 1
     except JobFailed as error:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not error.keep:
+            shutil.rmtree(staging, ignore_errors=True)
         print(f"BATCH JOB {error.state.value}: {error}", flush=True)
         jobs.finish_if_running(job_id, error.state, str(error))
         return 1
@@ -235,9 +237,12 @@ def commit(staging: Path, destination: Path, outputs: list[str]) -> None:
         said = (
             "nothing was left there: every output placed was taken back"
             if undone
-            else f"some outputs could not be taken back: check {destination} against the job's log"
+            else f"some outputs could not be taken back: check {destination}; the files they replaced are "
+            f"kept in {kept}"
         )
-        raise JobFailed(f"the outputs could not be put into {destination} ({_reason(error)}); {said}") from None
+        raise JobFailed(
+            f"the outputs could not be put into {destination} ({_reason(error)}); {said}", keep=not undone
+        ) from None
     shutil.rmtree(staging, ignore_errors=True)
 
 
