@@ -100,7 +100,7 @@ def test_a_rollback_that_cannot_finish_keeps_the_replaced_files_and_says_where(
     real = os.replace
 
     def replace(source: str | Path, target: str | Path) -> None:
-        if Path(target) == tmp_path / "z.csv" or Path(target) == tmp_path / "a.csv" and "replaced" in str(source):
+        if Path(target) == tmp_path / "z.csv" or (Path(target) == tmp_path / "a.csv" and "replaced" in str(source)):
             raise OSError(5, "Input/output error")  # the last output, and putting the old a.csv back
         real(source, target)
 
