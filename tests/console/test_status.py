@@ -119,3 +119,21 @@ def test_an_invalid_ledger_is_said_on_the_page_and_the_rows_stay(airflow: tuple[
     finally:
         ledger.unlink()
         server.reserialize()
+
+
+def test_an_undecodable_ledger_is_a_page_not_a_500(airflow: tuple[ApiServer, Path, Path]) -> None:
+    """A ledger saved as UTF-16 (PowerShell's ``>``): however the loader reports it, the page says it
+    and every DAG still has its row."""
+    server, automations, _ = airflow
+    ledger = automations / LEDGER_NAME
+    ledger.write_bytes('{"version": 1, "automations": {}}'.encode("utf-16"))
+    try:
+        server.reserialize()
+        page = view(server)
+        assert page.status_code == 200, page.text
+        assert "<td>churn_retrain</td>" in page.text and "<td>marked_retrain</td>" in page.text
+        problems = page.text.split("<h2>Files with problems</h2>")[1]
+        assert LEDGER_NAME in problems or "decode" in problems
+    finally:
+        ledger.unlink()
+        server.reserialize()
