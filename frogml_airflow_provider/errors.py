@@ -15,9 +15,7 @@ returns when one ends a command.
 
 Defined beside the local platform, on the same base (``PlatformError``):
 ``platform.local.paths.UnsafePathError`` (an identifier would place files outside the state
-folder), ``platform.local.store.StateMissingError`` and
-``platform.local.store.RegistryUnreadableError`` (the state folder gone, or its registry broken),
-``platform.local.batch_files.BatchFileError`` (a batch input unreadable, an output unwritable).
+folder), ``platform.local.batch_files.BatchFileError`` (a batch input unreadable, an output unwritable).
 
 Never reach a user as exceptions (control flow inside one component, turned into its output):
 ``platform.local.build_runner.BuildError`` (ends a local build: its log and error carry the
@@ -25,7 +23,8 @@ message), ``platform.local.server.BadRequest`` (an HTTP error answer of the mode
 ``notifications._transport.OutOfTime`` (a delivery's deadline, reported as its outcome),
 ``platform.local.batch_runner.JobFailed`` and ``platform.local.batch_runner.Cancelled`` (end a
 local batch job: its state and error carry the message), ``dags.budget.FileTimeout`` (stops an
-automation file past its time budget: reported as that file's ``AutomationLoadError``).
+automation file past its time budget: reported as that file's ``AutomationLoadError``),
+``console.known.ConsoleBusy`` (a console view that waited too long for its turn: said as the page).
 
     FrogMLProviderError
     ├── AutomationSpecError (also ValueError)  an automation definition that is not valid
@@ -42,6 +41,8 @@ automation file past its time budget: reported as that file's ``AutomationLoadEr
     ├── AirflowApiError (exit code 2)          Airflow's REST API unreachable or refusing
     └── PlatformError                          a platform call failed (local or JFrog ML)
         ├── SetupError (exit code 2)           cannot start: the frogml SDK, credentials, address
+        ├── StateMissingError                  the local platform's state folder is not there
+        ├── RegistryUnreadableError            the local platform's platform.db cannot be read
         ├── QueryShapeError                    an analytics query did not return one number
         ├── QueryTimeout                       an analytics query ran past its time limit (``limit``)
         ├── QueryFailed                        JFrog ML analytics failed, was cancelled, timed out
@@ -59,6 +60,7 @@ automation file past its time budget: reported as that file's ``AutomationLoadEr
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 HIDDEN = "<hidden>"
@@ -223,6 +225,23 @@ class SetupError(PlatformError):
     connection has no token or address, or names the wrong platform."""
 
     exit_code = 2
+
+
+class StateMissingError(PlatformError):
+    """The local platform's state folder (or its platform.db) is not there: never used, or deleted."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"the local platform's registry {path} does not exist: its state folder was never used or was "
+            "deleted, so the builds and deployments recorded there are gone. Rerun the DAG to build and deploy "
+            "again, or point the frogml connection's extra.state_dir (or [frogml] local_state_dir) at the "
+            "folder that holds them"
+        )
+        self.path = path
+
+
+class RegistryUnreadableError(PlatformError):
+    """The local platform's platform.db is not a SQLite database (or a damaged one)."""
 
 
 class QueryShapeError(PlatformError):

@@ -197,13 +197,21 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "3600",
                         "default": "21600",
                     },
-                    "automations_folder": {
-                        "description": "The automation files' folder, for the console's status page "
-                        "(empty: <dags_folder>/automations, where frogml-airflow init puts it).",
+                    "console_cache_seconds": {
+                        "description": "Seconds the console's status page reuses one read of the metadata "
+                        "database and the loader's record for every view (0: read on every view).",
                         "version_added": "0.1.0",
-                        "type": "string",
-                        "example": "/opt/airflow/dags/automations",
-                        "default": "",
+                        "type": "float",
+                        "example": "5",
+                        "default": "5",
+                    },
+                    "console_jfrog_cache_seconds": {
+                        "description": "Seconds the console's status page reuses one read of JFrog ML's "
+                        "automations (a list, and a call per automation for its last execution) for every view.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "60",
+                        "default": "60",
                     },
                     "local_state_dir": {
                         "description": "Where the local embedded platform keeps builds, deployments and "

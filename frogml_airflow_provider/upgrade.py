@@ -17,6 +17,7 @@ import bisect
 import dataclasses
 import difflib
 import io
+import os
 import re
 import sys
 import tokenize
@@ -279,24 +280,50 @@ def _bound_names(node: ast.AST) -> Iterable[ast.expr]:
     return []
 
 
-def unified_diff(old: str, new: str, file: Path) -> str:
-    """``diff -u`` of one file: ``a/``, ``b/`` paths from the working folder (``git apply``, ``patch
-    -p1``) when the file is under it, else the absolute path (``patch -p0``)."""
+def unified_diff(old: bytes, new: bytes, file: Path) -> bytes:
+    """``diff -u`` of one file's bytes: ``a/``, ``b/`` paths from the working folder (``git apply``,
+    ``patch -p1``) when the file is under it, else the absolute path (``patch -p0``).
+
+    Bytes, split at ``\n`` only, as git and patch read a file: a byte order mark, a Latin-1 file, a
+    file with CR-only line ends or a U+2028 inside a line is patched as it is on disk (text split by
+    ``str.splitlines`` and written as UTF-8 matched none of them)."""
     if file.is_relative_to(Path.cwd()):
         relative = file.relative_to(Path.cwd()).as_posix()
         names = (f"a/{relative}", f"b/{relative}")
     else:
         names = (str(file), str(file))
     lines = []
-    for line in difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), *names):
-        lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(lines)
+    before, after = (name.encode() for name in names)
+    for line in difflib.diff_bytes(difflib.unified_diff, _lines(old), _lines(new), before, after):
+        lines.append(line if line.endswith(b"\n") else line + b"\n\\ No newline at end of file\n")
+    return b"".join(lines)
 
 
-def _read(path: Path) -> tuple[str, str]:
+def _lines(data: bytes) -> list[bytes]:
+    return [line for line in re.split(rb"(?<=\n)", data) if line]
+
+
+def _read(path: Path) -> tuple[bytes, str, str]:
+    """The file's bytes, its text and its encoding (the text has no byte order mark; ``utf-8-sig``
+    puts it back when encoding)."""
     data = path.read_bytes()
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding), encoding
+    return data, data.decode(encoding), encoding
+
+
+def _outside(file: Path, root: Path) -> Path | None:
+    """Where a symlink ``file`` leads when that is outside ``root`` (None: not a link, or inside)."""
+    if not file.is_symlink():
+        return None
+    target = file.resolve()
+    return None if target.is_relative_to(root) else target
+
+
+def _write(file: Path, data: bytes) -> None:
+    """Into the file itself, never through a symlink (one swapped in since it was checked included)."""
+    handle = os.open(file, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
 
 
 def upgrade(path: Path, *, write: bool) -> int:
@@ -310,14 +337,23 @@ def upgrade(path: Path, *, write: bool) -> int:
     if not path.exists():
         print(f"{path}: no such file or folder", file=sys.stderr)
         return 2
-    changed: list[tuple[Path, str, str]] = []
+    changed: list[tuple[Path, bytes]] = []
     errors: list[str] = []
     notes: list[str] = []
-    files = discover(path.resolve())
+    root = path.resolve()
+    files = discover(root)
     for file in files:
-        shown = str(path / file.relative_to(path.resolve())) if path.is_dir() else str(path)
+        shown = str(path / file.relative_to(root)) if path.is_dir() else str(path)
+        if path.is_dir() and file.is_symlink():
+            target = _outside(file, root)
+            if target is not None:
+                errors.append(
+                    f"{shown}: a symlink to {target}, outside {path}; upgrade that file where it is, or put "
+                    "the file itself here instead of the link"
+                )
+            continue  # a link inside the folder: its target is upgraded as a file of its own
         try:
-            old, encoding = _read(file)
+            data, old, encoding = _read(file)
             result = upgrade_source(old)
         except SyntaxError as error:
             errors.append(f"{shown}:{error.lineno}: syntax error: {error.msg}; fix it, then upgrade again")
@@ -330,8 +366,11 @@ def upgrade(path: Path, *, write: bool) -> int:
             continue
         notes.extend(f"{shown}:{note.line}: {note.message}" for note in result.notes)
         if result.source != old:
-            sys.stdout.write(unified_diff(old, result.source, file))
-            changed.append((file, result.source, encoding))
+            new = result.source.encode(encoding)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(unified_diff(data, new, file))
+            sys.stdout.buffer.flush()
+            changed.append((file, new))
     for note in notes:
         print(f"{tag('warning', sys.stderr, 7)} {note}", file=sys.stderr)
     for problem in errors:
@@ -343,8 +382,8 @@ def upgrade(path: Path, *, write: bool) -> int:
     if not changed:
         print(f"nothing to upgrade: {left} file(s) already on the frogml names", file=sys.stderr)
     elif write:
-        for file, text, encoding in changed:
-            file.write_bytes(text.encode(encoding))
+        for file, new in changed:
+            _write(file, new)
         print(f"{len(changed)} file(s) upgraded, {left} already on the frogml names", file=sys.stderr)
     else:
         print(

@@ -273,3 +273,63 @@ def test_upgrade_is_pure(write_files: Callable, tmp_path: Path) -> None:
     """
     result = json.loads(run_python(script, str(folder), home=tmp_path, cwd=tmp_path).strip().splitlines()[-1])
     assert result == {"code": 0, "heavy": []}
+
+
+QWAK_LINE = "from qwak.automations import QwakBuildDeploy\n"
+ODD_FILES = {
+    "bom.py": b"\xef\xbb\xbf# first line\n" + QWAK_LINE.encode() + b"x = QwakBuildDeploy\n",
+    "latin.py": "# -*- coding: latin-1 -*-\n# Qwak-Ära, déjà\n".encode("latin-1")
+    + QWAK_LINE.encode()
+    + "s = 'é'\n".encode("latin-1"),
+    "cr_only.py": ("# one\r" + QWAK_LINE.rstrip("\n") + "\rx = QwakBuildDeploy\r").encode(),
+    "separator.py": ("s = 'a\u2028b'  # a line separator inside a line\n" + QWAK_LINE + "x = 1\n").encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_FILES))
+@pytest.mark.parametrize("tool", ["git apply", "patch -p1"])
+def test_the_diff_applies_to_odd_encodings_and_line_endings(
+    name: str, tool: str, write_files: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The diff is the files' bytes: what git apply and patch read, whatever the encoding and newlines."""
+    import subprocess
+    import sys
+
+    folder = write_files({})
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(ODD_FILES[name])
+    monkeypatch.chdir(tmp_path)
+    command = [sys.executable, "-m", "frogml_airflow_provider.cli", "upgrade", "automations"]
+    diff = subprocess.run(command, capture_output=True, timeout=60, check=True).stdout
+    assert diff.startswith(f"--- a/automations/{name}".encode())
+    copy = tmp_path / "copy"
+    (copy / "automations").mkdir(parents=True)
+    (copy / "automations" / name).write_bytes(ODD_FILES[name])
+    subprocess.run([*tool.split(), "-"] if tool == "git apply" else tool.split(), input=diff, cwd=copy,
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    assert main(["upgrade", str(folder), "--write"]) == 0  # what --write makes, byte for byte
+    assert (copy / "automations" / name).read_bytes() == (folder / name).read_bytes()
+    assert b"FrogmlBuildDeploy" in (folder / name).read_bytes()
+
+
+def test_write_refuses_a_symlink_out_of_the_folder(
+    write_files: Callable, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "elsewhere" / "theirs.py"
+    outside.parent.mkdir()
+    outside.write_text(QWAK_FILE)
+    folder = write_files({"mine.py": QWAK_FILE})
+    (folder / "link.py").symlink_to(outside)
+    assert main(["upgrade", str(folder), "--write"]) == 1
+    err = capsys.readouterr().err
+    assert "link.py" in err and str(outside) in err and "symlink" in err
+    assert outside.read_text() == QWAK_FILE and (folder / "mine.py").read_text() == QWAK_FILE  # nothing written
+
+
+def test_a_symlink_inside_the_folder_is_left_to_its_target(
+    write_files: Callable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_files({"real.py": QWAK_FILE})
+    (folder / "alias.py").symlink_to(folder / "real.py")
+    assert main(["upgrade", str(folder), "--write"]) == 0
+    assert (folder / "alias.py").is_symlink() and (folder / "real.py").read_text() == upgrade_source(QWAK_FILE).source

@@ -8,19 +8,27 @@ to the login page; any other client gets 401. Pages only read: a GET changes not
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from html import escape
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from frogml_airflow_provider.console import batch, pages
+from frogml_airflow_provider.console.known import ConsoleBusy, console_turn
+from frogml_airflow_provider.errors import FrogMLProviderError, RegistryUnreadableError
 from frogml_airflow_provider.platform.base import PlatformError
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
-from frogml_airflow_provider.platform.local.store import RegistryUnreadableError
 from frogml_airflow_provider.triggers.metric_history import WatcherHistory
 
 PREFIX = "/frogml"
+log = logging.getLogger(__name__)
 
 
 def local_platform() -> LocalPlatform:
@@ -41,18 +49,55 @@ def signed_in() -> Any:
 
 
 async def to_login(request: Request, error: Exception) -> Response:
-    """A browser without a session goes to Airflow's login page, and comes back after it."""
-    assert isinstance(error, HTTPException)
+    """A browser without a session goes to Airflow's login page, and comes back after it; any other
+    refusal or absence is a page saying it (JSON for a client that asks for JSON only)."""
+    assert isinstance(error, StarletteHTTPException)
     if error.status_code == 401 and "text/html" in request.headers.get("accept", ""):
         from airflow.api_fastapi.app import get_auth_manager
 
         return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
-    return await http_exception_handler(request, error)
+    if error.status_code in (401, 403):
+        return await http_exception_handler(request, error)
+    return error_page(
+        request, _TITLES.get(error.status_code, "This page cannot be shown"), str(error.detail), error.status_code
+    )
 
 
-async def unavailable(request: Request, error: Exception) -> Response:
-    """The platform's state cannot be read (a corrupt registry): say which file and what to do."""
-    return PlainTextResponse(str(error), status_code=503)
+_TITLES = {404: "Not found", 503: "This page cannot be shown"}
+
+
+def shown(route: Callable[..., str]) -> Callable[..., Awaitable[Response | str]]:
+    """The page, built in a worker thread in its turn (``known.console_turn``), or what went wrong as
+    the page (never a bare 500): an unreadable registry or a busy console is a 503 naming it; any
+    other failure a 503 with its class, its traceback in the log."""
+
+    @functools.wraps(route)
+    async def page(*args: Any, **kwargs: Any) -> Response | str:
+        try:
+            async with console_turn():
+                return await anyio.to_thread.run_sync(functools.partial(route, *args, **kwargs))
+        except HTTPException:
+            raise
+        except RegistryUnreadableError as error:
+            return error_page(None, "The local platform's state cannot be read", str(error), 503)
+        except ConsoleBusy as error:
+            return error_page(None, "The console is busy", str(error), 503, {"Retry-After": "5"})
+        except Exception as error:
+            log.exception("frogml console: a page failed")
+            reason = str(error) if isinstance(error, FrogMLProviderError) else type(error).__name__
+            return error_page(None, "This page cannot be shown", f"{reason}; the API server's log has the details", 503)
+
+    return page
+
+
+def error_page(
+    request: Request | None, title: str, text: str, status: int, headers: dict[str, str] | None = None
+) -> Response:
+    accept = request.headers.get("accept", "") if request is not None else ""
+    if "json" in accept and "html" not in accept:
+        return JSONResponse({"detail": text}, status_code=status, headers=headers)
+    body = pages.page(title, f"<p class='FAILED'>{escape(text)}</p>", PREFIX)
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 def watchers_of(model_id: str) -> list[WatcherHistory] | str:
@@ -66,16 +111,19 @@ def watchers_of(model_id: str) -> list[WatcherHistory] | str:
 
 
 def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) -> FastAPI:
+    from airflow.api_fastapi.core_api.security import get_user
+
     app = FastAPI(title="JFrog ML local platform", docs_url=None, redoc_url=None, dependencies=[signed_in()])
-    app.add_exception_handler(HTTPException, to_login)
-    app.add_exception_handler(RegistryUnreadableError, unavailable)
+    app.add_exception_handler(StarletteHTTPException, to_login)  # the router's own 404 and 405 too
     factory = platform_factory
 
     @app.get("/", response_class=HTMLResponse)
+    @shown
     def index() -> str:
         return pages.index(factory(), prefix)  # type: ignore[operator]
 
     @app.get("/builds/{build_id}", response_class=HTMLResponse)
+    @shown
     def build(build_id: str) -> str:
         try:
             return pages.build_page(factory(), build_id, prefix)  # type: ignore[operator]
@@ -85,23 +133,29 @@ def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) 
             raise HTTPException(404, str(error)) from None
 
     @app.get("/models/{model_id}", response_class=HTMLResponse)
+    @shown
     def model(model_id: str) -> str:
         return pages.model_page(factory(), model_id, prefix, watchers_of(model_id))  # type: ignore[operator]
 
     @app.get("/status", response_class=HTMLResponse)
-    def where_automations_run() -> str:
-        from frogml_airflow_provider.console.status import status_page
+    @shown
+    def where_automations_run(user: Any = Depends(get_user)) -> str:
+        from frogml_airflow_provider.console.status import access_of, status_page
 
-        return status_page(prefix)
+        return status_page(prefix, lambda: access_of(user))
 
     @app.get("/batch", response_class=HTMLResponse)
+    @shown
     def batch_jobs() -> str:
         return batch.batch_jobs_page(factory(), prefix)  # type: ignore[operator]
 
     @app.get("/batch/{job_id}", response_class=HTMLResponse)
+    @shown
     def batch_job(job_id: str) -> str:
         try:
             return batch.batch_job_page(factory(), job_id, prefix)  # type: ignore[operator]
+        except RegistryUnreadableError:
+            raise
         except PlatformError as error:
             raise HTTPException(404, str(error)) from None
 

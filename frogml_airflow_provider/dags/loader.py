@@ -13,16 +13,16 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from frogml_airflow_provider.dags.budget import DEFAULT_FILE_TIMEOUT
 from frogml_airflow_provider.dags.catalog import Catalog, catalog
-from frogml_airflow_provider.dags.ledger import LEDGER_NAME
-from frogml_airflow_provider.dags.plan import METRIC_TRIGGER_DEFAULT_CRON
-from frogml_airflow_provider.dags.shares import Loaded, NameIndex, share_of
-from frogml_airflow_provider.errors import AutomationLoadError, DuplicateAutomationError
+from frogml_airflow_provider.dags.ledger import LEDGER_NAME, read_ledger
+from frogml_airflow_provider.dags.plan import METRIC_TRIGGER_DEFAULT_CRON, DagPlan
+from frogml_airflow_provider.dags.shares import Loaded, NameIndex, Record, field_digests, share_of
+from frogml_airflow_provider.errors import AutomationLoadError, DuplicateAutomationError, LedgerError
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ def load_dags(loader_file: str, folder: str = "automations") -> dict[str, Any]:
     started = time.perf_counter()
     root = _root(loader_file, folder)
     found = _catalog(root, folder)
+    real_root = Path(os.path.realpath(root))
+    index = NameIndex(NameIndex.folder_for(_index_home(), real_root), real_root, 0, 1)
+    index.write((), _records(found, found.plans, real_root))
     return _render(loader_file, root, found, list(found.errors), started, "")
 
 
@@ -79,12 +82,40 @@ def load_share(loader_file: str, folder: str = "automations", *, share: int, sha
     for source, plan in found.plans:
         names.setdefault(source, []).append(plan.automation_name)
     index.write(
-        Loaded(file, stats[file].st_mtime_ns, stats[file].st_size, tuple(names[file]))
-        for file in sorted(names)
-        if file in stats
+        (
+            Loaded(file, stats[file].st_mtime_ns, stats[file].st_size, tuple(names[file]))
+            for file in sorted(names)
+            if file in stats
+        ),
+        _records(found, kept, Path(real_root)),
     )
     mine_only = Catalog(found.report, tuple(kept), found.errors)
     return _render(loader_file, root, mine_only, errors, started, f" (share {share} of {shares})")
+
+
+def _records(found: Catalog, plans: Iterable[tuple[str, DagPlan]], root: Path) -> list[Record]:
+    """The console's view of each DAG made (``dags.shares.Record``). Never costs a DAG: a record that
+    cannot be made is left out, and the console shows that DAG without the loader's details."""
+    from frogml_airflow_provider.export.native import automation_spec
+
+    try:
+        ledger = read_ledger(root)
+    except LedgerError:
+        ledger = None  # reported as the ledger file's import error by the catalog
+    automations = {item.automation.name: item.automation for item in found.report.automations}
+    records = []
+    for source, plan in plans:
+        try:
+            handover = ledger.handovers.get(plan.automation_name) if ledger is not None else None
+            spec = field_digests(automation_spec(automations[plan.automation_name]))
+        except Exception:  # the record is a nicety; the DAG is what counts
+            log.warning("frogml: no console record for %s (%s)", plan.automation_name, source, exc_info=True)
+            continue
+        runs_on = "unknown" if ledger is None else ("jfrog" if handover else "airflow")
+        records.append(
+            Record(plan.dag_id, plan.automation_name, source, runs_on, handover.since if handover else "", spec)
+        )
+    return records
 
 
 def _root(loader_file: str, folder: str) -> str:

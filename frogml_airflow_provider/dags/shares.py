@@ -15,6 +15,11 @@ counts only while its file is unchanged (same size and mtime), so an edit or a r
 name at once. As without shares, the file first in sorted order keeps the DAG; the other gets an
 import error naming both files. A new duplicate is caught from the later file's next parse (the
 earlier file's share must have written its claim first), so for one pass both DAGs may exist.
+
+The same file is the loader's record for the console (``Record``): per DAG it generated, the
+automation's name, its file, what the ledger said, and a digest of each AutomationSpec field (for
+drift against JFrog ML without keeping a secret in a file). The console reads it with
+``read_records``, so Airflow's API server never imports an automation file to know them.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from frogml_airflow_provider.dags.plan import dag_id_for
 
@@ -90,6 +96,98 @@ class Loaded:
     names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Record:
+    """What the loader knew of one automation it made a DAG of, for the console."""
+
+    dag_id: str
+    name: str
+    file: str  # relative to the automations folder
+    runs_on: str  # what the ledger said: "airflow", "jfrog", or "unknown" (the ledger unreadable)
+    since: str  # when it was handed over to JFrog ML ("" when it runs on Airflow)
+    spec: dict[str, str]  # AutomationSpec protobuf-JSON field -> digest of its value (never the value)
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "file": self.file, "runs_on": self.runs_on, "since": self.since, "spec": self.spec}
+
+
+def field_digests(spec: dict[str, object]) -> dict[str, str]:
+    """Each top-level field's value as a short digest: equal values, equal digests; no value kept."""
+    return {key: digest(value) for key, value in spec.items()}
+
+
+def digest(value: object) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    """Every share's records found under an index home: dag_id -> the newest record of it."""
+
+    records: dict[str, Record]
+    roots: tuple[str, ...]  # the automations folders they come from
+    problems: tuple[str, ...]  # index files that could not be read (each named)
+
+
+def read_records(base: Path) -> RecordSet:
+    """The records of every share of every automations folder indexed under ``base``.
+
+    Where two files record one DAG id (an old share count, a folder moved), the newer file wins.
+    A file that cannot be read is named in ``problems`` and costs only its own records.
+    """
+    found: dict[str, tuple[int, Record]] = {}
+    roots: set[str] = set()
+    problems: list[str] = []
+    try:
+        paths = sorted(base.glob("*/share-*.json"))
+    except OSError as error:
+        return RecordSet({}, (), (f"{base}: {error.strerror or error}",))
+    for path in paths:
+        try:
+            stat = path.stat()
+            mtime = stat.st_mtime_ns
+            data = _cached_json(path, (mtime, stat.st_size))
+            root = str(data.get("root", ""))
+            entries = data.get("automations", {})
+            records = [
+                Record(
+                    dag_id=str(dag_id),
+                    name=str(item["name"]),
+                    file=str(item["file"]),
+                    runs_on=str(item["runs_on"]),
+                    since=str(item.get("since", "")),
+                    spec={str(k): str(v) for k, v in dict(item.get("spec", {})).items()},
+                )
+                for dag_id, item in dict(entries).items()
+            ]
+        except FileNotFoundError:
+            continue  # replaced between the listing and the read: the next view sees the new one
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            problems.append(f"{path}: not a loader record this version can read ({type(error).__name__})")
+            continue
+        roots.add(root)
+        for record in records:
+            if record.dag_id not in found or found[record.dag_id][0] < mtime:
+                found[record.dag_id] = (mtime, record)
+    return RecordSet({dag_id: record for dag_id, (_, record) in found.items()}, tuple(sorted(roots)), tuple(problems))
+
+
+_PARSED: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}  # path -> ((mtime_ns, size), content)
+
+
+def _cached_json(path: Path, version: tuple[int, int]) -> dict[str, Any]:
+    """One parse per change of the file, not one per view."""
+    cached = _PARSED.get(path)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    _PARSED[path] = (version, data)
+    return data
+
+
 class NameIndex:
     """The names each share loaded, one JSON file per share in ``directory`` (one per folder).
 
@@ -111,10 +209,11 @@ class NameIndex:
     def _path(self, share: int) -> Path:
         return self.directory / f"share-{share:03d}-of-{self.shares:03d}.json"
 
-    def write(self, loaded: Iterable[Loaded]) -> None:
+    def write(self, loaded: Iterable[Loaded], records: Iterable[Record] = ()) -> None:
         data = {
             "root": str(self.root),
             "files": {item.file: [item.mtime_ns, item.size, list(item.names)] for item in loaded},
+            "automations": {record.dag_id: record.to_json() for record in records},
         }
         text = json.dumps(data, sort_keys=True)
         path = self._path(self.share)

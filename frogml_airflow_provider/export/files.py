@@ -28,6 +28,7 @@ of what this module reports (``ExportedFile.secrets`` holds paths and variable n
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -107,14 +108,27 @@ def write_files(files: list[ExportedFile], out: Path) -> list[Path]:
     return written
 
 
+# File systems cap a file name at 255 bytes (ext4, APFS, NTFS in UTF-16 units): an automation name of
+# 128 characters is up to 512 bytes in UTF-8. Stems past this budget are cut, and made unique again.
+MAX_STEM_BYTES = 200  # + ".json" stays far under 255, with room for an editor's swap-file suffix
+
+
 def file_stem(name: str, fmt: Format) -> str:
     """The automation's name, made safe as a file name (no separators, no leading dot). A Python
-    file may not be called ``setup.py``: ``frogml automations register`` skips that name."""
+    file may not be called ``setup.py``: ``frogml automations register`` skips that name.
+
+    A name longer than ``MAX_STEM_BYTES`` in UTF-8 keeps its beginning, cut at a character, and
+    ends with ``~`` and 10 hex digits of a digest of the whole name: readable, stable from run to
+    run, and different for two names that begin alike."""
     stem = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]', "_", name).strip()
     if not stem or stem.startswith("."):
         stem = f"_{stem}"
     if fmt == "python" and stem.lower() == "setup":
         stem = f"{stem}_automation"
+    if len(stem.encode("utf-8")) > MAX_STEM_BYTES:
+        digest = hashlib.blake2b(name.encode("utf-8"), digest_size=5).hexdigest()
+        head = stem.encode("utf-8")[: MAX_STEM_BYTES - len(digest) - 1].decode("utf-8", errors="ignore")
+        stem = f"{head.rstrip()}~{digest}"
     return stem
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.jfrog_fixtures import cli, folder, mock, mock_server, sdk  # noqa: F401 - the JFrog ML mock
+
 PASSWORD = "console-test-pw"
 
 

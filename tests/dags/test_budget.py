@@ -137,13 +137,39 @@ def test_any_base_exception_a_file_raises_is_its_own_error(write_files: Callable
     assert says in by_file(report)["bad.py"]
 
 
-def test_a_real_ctrl_c_still_stops_loading(write_files: Callable) -> None:
-    interrupt = "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(5)\n"
-    root = write_files({"a.py": interrupt, "b.py": GOOD.format(name="b")})
-    before = signal.getsignal(signal.SIGINT)
+# ``raise_signal`` runs the Python handler before it returns: the file is interrupted at that line, or
+# says it was not; nothing waits on time, so the machine's load cannot change the outcome.
+INTERRUPTS = (
+    "import signal\nsignal.raise_signal(signal.SIGINT)\nraise RuntimeError('SIGINT did not interrupt the import')\n"
+)
+
+
+@pytest.fixture
+def sigint(request: pytest.FixtureRequest) -> Iterator[None]:
+    """SIGINT handled as in an interactive Python (``default_int_handler``), whatever this process
+    inherited: started in the background by a shell, or by some CI runners, it is ignored (SIG_IGN),
+    and a Ctrl-C could not happen at all."""
+    before = signal.signal(signal.SIGINT, request.param)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.parametrize("sigint", [signal.default_int_handler], indirect=True)
+def test_a_real_ctrl_c_still_stops_loading(write_files: Callable, sigint: None) -> None:
+    root = write_files({"a.py": INTERRUPTS, "b.py": GOOD.format(name="b")})
     with pytest.raises(KeyboardInterrupt):
         load_automations(root)
-    assert signal.getsignal(signal.SIGINT) is before
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize("sigint", [signal.SIG_IGN], indirect=True)
+def test_where_ctrl_c_is_ignored_loading_goes_on(write_files: Callable, sigint: None) -> None:
+    root = write_files({"a.py": INTERRUPTS, "b.py": GOOD.format(name="b")})
+    report = load_automations(root)
+    assert names(report) == ["b"] and "SIGINT did not interrupt the import" in by_file(report)["a.py"]
+    assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
 
 
 def test_no_budget_and_no_timer_when_it_is_zero(write_files: Callable) -> None:

@@ -264,3 +264,40 @@ def test_every_problem_of_a_file_reaches_its_one_import_error(tmp_path: Path) ->
         "service_account_key_secret_name"
     )
     assert "two.py:5: automation 'two': action.deployment_spec.replicas: DeploymentSpecifications()" in lines[1]
+
+
+def test_the_loader_records_what_the_console_shows_without_a_secret(tmp_path: Path) -> None:
+    """The record the console reads instead of importing files: name, file, ledger, field digests;
+    the webhook URL in the file never reaches it, and equal specs give equal digests."""
+    from airflow.configuration import AIRFLOW_HOME
+
+    from frogml_airflow_provider.dags.ledger import LEDGER_NAME
+    from frogml_airflow_provider.dags.loader import _index_home
+    from frogml_airflow_provider.dags.shares import read_records
+    from frogml_airflow_provider.export.native import automation_spec
+    from tests.support.jfrog import HEADER_LINE, WEBHOOK, build
+
+    folder = dags_folder(
+        tmp_path / "dags",
+        {"team/churn.py": HEADER_LINE + build("churn_retrain").replace('name="churn_retrain"', 'name="churn retrain"')},
+    )
+    ledger = {"version": 1, "automations": {"churn retrain": {"runs_on": "jfrog", "since": "2026-01-02T03:04:05Z"}}}
+    (folder / "automations" / LEDGER_NAME).write_text(json.dumps(ledger))
+    bag = DagBag(dag_folder=str(folder))
+    assert set(bag.dag_ids) == {"churn_retrain"}, bag.import_errors
+    found = read_records(_index_home())
+    record = found.records["churn_retrain"]
+    assert (record.name, record.file, record.runs_on, record.since) == (
+        "churn retrain",
+        "team/churn.py",
+        "jfrog",
+        "2026-01-02T03:04:05Z",
+    )
+    assert str((folder / "automations").resolve()) in found.roots
+    from frogml_airflow_provider.dags.loading import load_automations
+    from frogml_airflow_provider.dags.shares import field_digests
+
+    (item,) = load_automations(folder / "automations").automations
+    assert record.spec == field_digests(automation_spec(item.automation))
+    written = "".join(path.read_text() for path in (Path(AIRFLOW_HOME) / "frogml" / "names").rglob("*.json"))
+    assert WEBHOOK not in written and "SLACK-SECRET" not in written

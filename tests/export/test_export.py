@@ -186,3 +186,25 @@ def test_only_credential_headers_become_secret_variables(write_files: Any, fmt: 
     assert '"Content-Type": "application/json"' in exported.text  # JSON and Python write it alike
     assert "FROGML_SECRET_HOOKED_ON_SUCCESS_HEADERS_AUTHORIZATION" in exported.text
     assert "CONTENT_TYPE" not in exported.text
+
+
+LONG_NAMES = ["模型再训练" * 25 + "ünï", "模型再训练" * 25 + "üñï", "🐸" * 128]  # 128 characters each
+
+
+def test_a_long_non_ascii_name_gets_a_bounded_readable_unique_stable_file_name(
+    write_files: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert all(len(name) == 128 for name in LONG_NAMES)
+    report = automations(write_files, LONG_NAMES)  # validate accepts them: the loader does
+    for fmt, suffix in (("json", ".json"), ("python", ".py")):
+        files = export_files(report, fmt)
+        names = [file.name for file in files]
+        assert all(len(name.encode("utf-8")) <= 255 for name in names), names
+        assert len(set(names)) == 3 and names[0].startswith("模型再训练模型再训练")  # unique, readable
+        assert names == [file.name for file in export_files(report, fmt)]  # stable
+        written = write_exported(files, tmp_path / fmt)  # no "File name too long"
+        for secret in (secret for file in files for secret in file.secrets if secret.variable):
+            monkeypatch.setenv(str(secret.variable), "https://hooks.slack.com/SECRET")
+        assert sorted(path.name for path in written) == sorted(names) and all(n.endswith(suffix) for n in names)
+    reloaded = load_automations(tmp_path / "python")
+    assert reloaded.errors == () and sorted(a.automation.name for a in reloaded.automations) == sorted(LONG_NAMES)

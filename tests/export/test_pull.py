@@ -378,3 +378,16 @@ def test_the_sdks_listing_equals_what_export_writes(
     """So the pure round trip above starts from what JFrog ML really returns."""
     [listed] = [item for item in through_the_sdk["listed"] if item["automationSpec"]["automationName"] == name]
     assert listed["automationSpec"] == specs[name]
+
+
+def test_a_long_non_ascii_name_is_pulled_into_a_file_the_system_accepts(
+    specs: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    name = "модель-" + "再训练模型" * 24 + "ё"  # 128 characters, 375 bytes in UTF-8
+    assert len(name) == 128 and len(name.encode()) > 255
+    spec = {**json.loads(json.dumps(specs["metric_plain"])), "automationName": name}
+    report = pull_files([spec], tmp_path)
+    assert report.errors == () and len(report.written) == 1
+    written = report.written[0]
+    assert len(written.name.encode("utf-8")) <= 255 and written.name.startswith("модель-再训练模型")
+    assert load_automations(tmp_path).automations[0].automation.name == name

@@ -139,6 +139,16 @@ def test_a_row_the_model_fails_on_is_named_and_nothing_is_written(built) -> None
     assert outputs(platform, "b") == []  # not even good.csv: a failed job leaves nothing behind
 
 
+def test_a_folder_named_like_an_output_fails_the_job_and_leaves_nothing_behind(built) -> None:
+    platform, _ = built
+    inputs(platform, "clash", {"a.csv": frame([1]), "b.csv": frame([2])})
+    (platform.state_dir / "buckets" / "outputs" / "clash" / "b.csv").mkdir(parents=True)
+    done = wait(platform, platform.submit_batch_job(request("run-clash", "clash", "clash")))
+    assert done.state is BatchJobState.FAILED
+    assert "b.csv is a folder; the output 'b.csv' would replace it" in done.error
+    assert outputs(platform, "clash") == ["b.csv"]  # the folder as it was, and no a.csv
+
+
 def test_a_file_that_does_not_parse_fails_the_job_naming_it(built) -> None:
     platform, _ = built
     root = inputs(platform, "unparsable", {"fine.parquet": frame([1])}, kind="parquet")

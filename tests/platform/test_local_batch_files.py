@@ -112,3 +112,23 @@ def test_model_outputs_of_any_shape_become_columns(predictions: object, columns:
 def test_a_model_returning_the_wrong_number_of_rows_is_named() -> None:
     with pytest.raises(BatchFileError, match=r"f.csv: the model returned 1 row\(s\) for 2 input row\(s\)"):
         predictions_frame([1], 2, "f.csv")
+
+
+@pytest.mark.parametrize(
+    ("source", "destination", "says"),
+    [
+        ("data", "data", "is the destination folder"),
+        ("out/in", "out", "is inside the destination"),
+        ("link", "data", "is the destination folder"),  # the same folder through a symlink
+    ],
+)
+def test_a_source_under_or_equal_to_its_destination_says_so(
+    tmp_path: Path, source: str, destination: str, says: str
+) -> None:
+    for folder in ("data", "out/in"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder / "x.csv").write_text("x\n1\n")
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    with pytest.raises(PlatformError, match=f"{says}.*outputs would be written among the inputs") as raised:
+        input_files(tmp_path / source, "csv", destination=tmp_path / destination)
+    assert "empty" not in str(raised.value)

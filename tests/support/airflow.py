@@ -88,7 +88,10 @@ class ApiServer:
                 self.process.wait(timeout=30)
 
 
-def start_api_server(home: Path, dags: Path, timeout: float = 120) -> ApiServer:
+def start_api_server(
+    home: Path, dags: Path, timeout: float = 120, extra_env: dict[str, str] | None = None
+) -> ApiServer:
+    """``extra_env`` (another auth manager, more users) is applied over this module's settings."""
     port = free_port()
     env = {
         **os.environ,
@@ -103,6 +106,7 @@ def start_api_server(home: Path, dags: Path, timeout: float = 120) -> ApiServer:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS),
         "PYTHONWARNINGS": "ignore",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        **(extra_env or {}),
     }
     home.mkdir(parents=True, exist_ok=True)
     (home / PASSWORDS).write_text(json.dumps({"admin": "migration-test-pw"}))

@@ -72,6 +72,14 @@ def input_files(source: Path, input_type: str, *, destination: Path) -> list[str
         raise PlatformError(f"the source folder {source} does not exist; put the {input_type} files to score there")
     if not source.is_dir():
         raise PlatformError(f"the source folder {source} is a file, not a folder")
+    real_source, real_destination = source.resolve(), destination.resolve()
+    if real_source == real_destination or real_destination in real_source.parents:
+        same = real_source == real_destination
+        where = "is the destination folder" if same else f"is inside the destination {destination}"
+        raise PlatformError(
+            f"the source folder {source} {where}: the outputs would be written among the inputs they are made from; "
+            "choose a destination_folder outside the source folder (a destination inside the source is fine)"
+        )
     extensions = INPUT_EXTENSIONS[input_type]
     found: list[str] = []
     others: list[str] = []

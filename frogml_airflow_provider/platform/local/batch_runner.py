@@ -9,8 +9,8 @@ environment variables. The runner loads the build's model once and forks the wor
 ``job_timeout`` the whole job (seconds, 0: unbounded here; the operator still bounds its wait).
 
 Outputs are written to a hidden staging folder inside the destination and renamed into place
-only once every file succeeded: a failed, cancelled or timed-out job leaves no output behind, and
-no reader ever sees a half-written file.
+only once every file succeeded, all or nothing (``commit``): a failed, cancelled or timed-out job
+leaves no output behind, and no reader ever sees a half-written file.
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ BISECT_TRIES = 24  # predictions spent finding the row a model fails on (2**24 r
 
 
 class JobFailed(Exception):
-    def __init__(self, message: str, state: BatchJobState = BatchJobState.FAILED) -> None:
+    def __init__(self, message: str, state: BatchJobState = BatchJobState.FAILED, *, keep: bool = False) -> None:
         super().__init__(message)
         self.state = state
+        self.keep = keep  # the staging folder holds files a failed rollback could not put back: keep it
 
 
 class Cancelled(BaseException):  # like KeyboardInterrupt: past every `except Exception` (model code too)
@@ -79,7 +80,8 @@ def run(state_dir: Path, job_id: str) -> int:
         print("BATCH JOB CANCELLED", flush=True)
         return 1
     except JobFailed as error:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not error.keep:
+            shutil.rmtree(staging, ignore_errors=True)
         print(f"BATCH JOB {error.state.value}: {error}", flush=True)
         jobs.finish_if_running(job_id, error.state, str(error))
         return 1
@@ -202,12 +204,87 @@ def _single_threaded() -> bool:
 
 
 def commit(staging: Path, destination: Path, outputs: list[str]) -> None:
-    """Every output into place (each rename atomic), then the staging folder away."""
+    """Every output into place, all or nothing, then the staging folder away.
+
+    Each rename is atomic, but a job's outputs are many renames: every target is checked first
+    (``check_targets``), and a rename that still fails (a mount appearing midway, a folder created
+    meanwhile) moves back every output already placed, and restores the files they replaced, before
+    the error propagates, so a failed job leaves the destination as it found it.
+    """
+    check_targets(staging, destination, outputs)
+    kept = staging / ".replaced"  # the files the outputs replace, until every output is in place
+    made: list[Path] = []  # folders this commit created, removed again on a rollback
+    placed: list[tuple[Path, Path, Path | None]] = []  # (output in staging, target, replaced file kept)
+    try:
+        for name in outputs:
+            target = destination / name
+            for folder in reversed([target.parent, *target.parent.parents]):
+                if folder in made or folder.is_dir():
+                    continue
+                folder.mkdir()
+                made.append(folder)
+            backup: Path | None = None
+            if target.exists() or target.is_symlink():
+                backup = kept / name
+                backup.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, backup)
+            placed.append((staging / name, target, backup))
+            os.replace(staging / name, target)
+    except BaseException as error:
+        undone = _roll_back(placed, made)
+        if not isinstance(error, Exception):
+            raise  # Ctrl-C: undone as well, then it goes on
+        said = (
+            "nothing was left there: every output placed was taken back"
+            if undone
+            else f"some outputs could not be taken back: check {destination}; the files they replaced are "
+            f"kept in {kept}"
+        )
+        raise JobFailed(
+            f"the outputs could not be put into {destination} ({_reason(error)}); {said}", keep=not undone
+        ) from None
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_targets(staging: Path, destination: Path, outputs: list[str]) -> None:
+    """Refuse, before any rename, a target that is a folder, a path through a file, or a target on
+    another file system than the staging folder (a rename cannot cross it)."""
+    device = staging.stat().st_dev
+    problems: list[str] = []
     for name in outputs:
         target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / name, target)
-    shutil.rmtree(staging, ignore_errors=True)
+        if target.is_dir() and not target.is_symlink():
+            problems.append(f"{target} is a folder; the output {name!r} would replace it")
+            continue
+        blocked = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        if blocked is not None and (blocked == destination or destination in blocked.parents):
+            problems.append(f"{blocked} is a file where the output {name!r} needs a folder")
+            continue
+        existing = next(p for p in (target.parent, *target.parent.parents) if p.exists())
+        if existing.stat().st_dev != device:
+            problems.append(f"{existing} is on another file system than {staging.parent}; a rename cannot cross it")
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise JobFailed(f"no output was written into {destination}: {shown}")
+
+
+def _roll_back(placed: list[tuple[Path, Path, Path | None]], made: list[Path]) -> bool:
+    """Undo ``commit``'s renames, last first; False when something could not be undone."""
+    complete = True
+    for staged, target, backup in reversed(placed):
+        try:
+            if os.path.lexists(target) and not os.path.lexists(staged):
+                os.replace(target, staged)
+            if backup is not None and os.path.lexists(backup):
+                os.replace(backup, target)
+        except OSError:
+            complete = False
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:
+            complete = False
+    return complete
 
 
 def work(build_dir: str, params: dict[str, str], input_type: str, output_type: str, tasks: Any, results: Any) -> None:

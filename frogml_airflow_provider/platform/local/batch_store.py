@@ -72,15 +72,21 @@ class BatchStore:
         return cursor.rowcount == 1
 
     def row(self, job_id: str) -> sqlite3.Row | None:
+        if not self.store.exists():  # a read (a console view) never creates the state folder
+            return None
         return self._run("SELECT * FROM batch_jobs WHERE job_id = ?", (job_id,)).fetchone()
 
     def latest_for(self, model_id: str, run_key: str) -> sqlite3.Row | None:
+        if not self.store.exists():
+            return None
         return self._run(
             "SELECT * FROM batch_jobs WHERE model_id = ? AND run_key = ? ORDER BY created DESC LIMIT 1",
             (model_id, run_key),
         ).fetchone()
 
     def jobs(self, model_id: str | None = None) -> list[sqlite3.Row]:
+        if not self.store.exists():
+            return []
         if model_id:
             return self._run("SELECT * FROM batch_jobs WHERE model_id = ? ORDER BY created", (model_id,)).fetchall()
         return self._run("SELECT * FROM batch_jobs ORDER BY created").fetchall()

@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# Defined in errors (with every other exception); still importable from here, their old home.
+from frogml_airflow_provider.errors import RegistryUnreadableError as RegistryUnreadableError
+from frogml_airflow_provider.errors import StateMissingError as StateMissingError
 from frogml_airflow_provider.platform.base import (
     Build,
     BuildState,
@@ -68,7 +71,14 @@ class Store:
         self.path = self.state.db
 
     def exists(self) -> bool:
-        return self.path.exists()
+        """Whether anything was recorded here; a state "folder" that is a file is an error, not "no"."""
+        try:
+            self.path.stat()
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise unopenable(self.path, error) from None
+        return True
 
     @contextmanager
     def _db(self, *, create: bool = True) -> Iterator[sqlite3.Connection]:
@@ -88,6 +98,8 @@ class Store:
             inode = self.path.stat().st_ino
         except FileNotFoundError:
             inode = 0
+        except OSError as error:  # the state "folder" is a file, or may not be read
+            raise unopenable(self.path, error) from None
         cached = connections.get(key)
         if cached is not None and cached[1] == inode:
             return cached[0]
@@ -95,11 +107,19 @@ class Store:
             connections.pop(key)[0].close()
         if not inode and not create:
             raise StateMissingError(self.path)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.OperationalError) as error:  # a file where the folder should be, a folder as db
+            raise unopenable(self.path, error) from None
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+        except sqlite3.OperationalError as error:
+            db.close()
+            if self.path.is_dir() or "unable to open" in str(error):
+                raise unopenable(self.path, error) from None
+            raise
         except sqlite3.DatabaseError as error:
             db.close()
             raise corrupt(self.path, error) from None
@@ -253,28 +273,20 @@ class Store:
         )
 
 
-class StateMissingError(PlatformError):
-    """The state folder (or its platform.db) is not there: never used, or deleted."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"the local platform's registry {path} does not exist: its state folder was never used or was "
-            "deleted, so the builds and deployments recorded there are gone. Rerun the DAG to build and deploy "
-            "again, or point the frogml connection's extra.state_dir (or [frogml] local_state_dir) at the "
-            "folder that holds them"
-        )
-        self.path = path
-
-
-class RegistryUnreadableError(PlatformError):
-    """platform.db is not a SQLite database (or a damaged one)."""
-
-
 def corrupt(path: Path, error: Exception) -> PlatformError:
     return RegistryUnreadableError(
         f"the local platform's registry {path} is not a readable SQLite database ({error}). Move it aside "
         f"(mv {path} {path}.broken) and rerun the DAG: the builds and deployments recorded in it are lost; "
         "stop model servers still running from it (processes of frogml_airflow_provider.platform.local.server)"
+    )
+
+
+def unopenable(path: Path, error: Exception) -> PlatformError:
+    reason = getattr(error, "strerror", None) or str(error)
+    return RegistryUnreadableError(
+        f"the local platform's registry {path} cannot be opened ({reason}): {path.parent} must be a folder and "
+        f"{path.name} a SQLite file in it, both readable and writable by Airflow's user. Fix the path (the frogml "
+        "connection's extra.state_dir, or [frogml] local_state_dir) or move what is in the way aside"
     )
 
 
