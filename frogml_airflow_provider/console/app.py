@@ -100,12 +100,13 @@ def error_page(
     return HTMLResponse(body, status_code=status, headers=headers)
 
 
-def watchers_of(model_id: str) -> list[WatcherHistory] | str:
-    """The metric watchers of ``model_id`` from Airflow's metadata database, or why they cannot be read."""
+def watchers_of(model_id: str, readable: frozenset[str]) -> list[WatcherHistory] | str:
+    """The metric watchers of ``model_id`` whose DAGs the user may read (Airflow's per-DAG access), from
+    Airflow's metadata database, or why they cannot be read."""
     from frogml_airflow_provider.triggers.metric_store import read_watchers
 
     try:
-        return [w for w in read_watchers() if w.about.get("model_id") == model_id]
+        return [w for w in read_watchers() if w.about.get("model_id") == model_id and w.dag_id in readable]
     except Exception as error:  # noqa: BLE001 - shown on the page, never a 500
         return f"the metric triggers' history could not be read from Airflow's metadata database: {error}"
 
@@ -134,8 +135,11 @@ def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) 
 
     @app.get("/models/{model_id}", response_class=HTMLResponse)
     @shown
-    def model(model_id: str) -> str:
-        return pages.model_page(factory(), model_id, prefix, watchers_of(model_id))  # type: ignore[operator]
+    def model(model_id: str, user: Any = Depends(get_user)) -> str:
+        from frogml_airflow_provider.console.status import access_of
+
+        watchers = watchers_of(model_id, access_of(user).dag_ids)
+        return pages.model_page(factory(), model_id, prefix, watchers)  # type: ignore[operator]
 
     @app.get("/status", response_class=HTMLResponse)
     @shown

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from frogml_airflow_provider.console import pages
+from frogml_airflow_provider.console import pages, status
+from frogml_airflow_provider.console.app import watchers_of
 from frogml_airflow_provider.console.charts import Point, chart
 from frogml_airflow_provider.platform.base import (
     Build,
@@ -66,7 +67,9 @@ def test_pages_show_builds_metrics_logs_deployments_and_charts(
     assert client.get("/frogml/builds/nope", headers=auth).status_code == 404
 
 
-def test_the_model_page_charts_each_metric_watchers_evaluations(airflow_api, local_conn: LocalPlatform) -> None:
+def test_the_model_page_charts_each_metric_watchers_evaluations(
+    airflow_api, local_conn: LocalPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Read from the asset state store the triggerer writes (Airflow's database), per watcher."""
     client, token = airflow_api
     about = {"dag_id": "retrain_tiny", "model_id": "tiny-model", "trigger_name": "latency_p99"}
@@ -83,11 +86,15 @@ def test_the_model_page_charts_each_metric_watchers_evaluations(airflow_api, loc
         },
     )
     store_watcher_state("retrain_churn", {history.ABOUT_KEY: {**about, "dag_id": "retrain_churn", "model_id": "churn"}})
+    status._ACCESS.clear()  # the viewer's DAGs, as the console caches them for a few seconds: asked anew
     page = client.get("/frogml/models/tiny-model", headers={"Authorization": f"Bearer {token}"}).text
     assert "latency_p99 over time (DAG retrain_tiny)" in page
     assert "150 (threshold 120): retrain started" in page and "80 (threshold 120): no retrain" in page
     assert "1 evaluation(s) failed" in page
     assert "retrain_churn" not in page  # another model's watcher
+    # Per-DAG access: a user who may not read the DAG does not see its watcher.
+    assert [w.dag_id for w in watchers_of("tiny-model", frozenset({"retrain_tiny"}))] == ["retrain_tiny"]
+    assert watchers_of("tiny-model", frozenset({"retrain_churn"})) == []
 
 
 def test_the_console_is_behind_airflows_authentication(airflow_api, local_conn: LocalPlatform) -> None:

@@ -185,10 +185,12 @@ def wait_serving(platform: LocalPlatform, model_id: str, variation: str = "defau
 
 
 def store_watcher_state(dag_id: str, stored: dict[str, Any]) -> None:
-    """What a metric watcher writes into Airflow's asset state store for its asset (the asset created
-    as the dag-processor creates it), written through Airflow's own models."""
+    """What a metric watcher writes into Airflow's asset state store for its asset (the asset and its
+    DAG created as the dag-processor creates them), written through Airflow's own models."""
+    from airflow.models import DagModel
     from airflow.models.asset import AssetActive, AssetModel
     from airflow.models.asset_state_store import AssetStateStoreModel
+    from airflow.models.dagbundle import DagBundleModel
     from airflow.utils.session import create_session
     from sqlalchemy import delete, select
 
@@ -196,6 +198,10 @@ def store_watcher_state(dag_id: str, stored: dict[str, Any]) -> None:
 
     name, uri = metric_asset_name(dag_id), metric_asset_uri(dag_id)
     with create_session() as session:
+        if session.get(DagBundleModel, "frogml-tests") is None:
+            session.add(DagBundleModel(name="frogml-tests"))
+            session.flush()
+        session.merge(DagModel(dag_id=dag_id, bundle_name="frogml-tests", is_paused=False))
         asset = session.scalar(select(AssetModel).where(AssetModel.name == name))
         if asset is None:
             asset = AssetModel(name=name, uri=uri, group="frogml")
