@@ -27,13 +27,12 @@ import argparse
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
-from frogml_airflow_provider.term import Progress, tag
+from frogml_airflow_provider.term import Progress, printable, tag
 
 AUTOMATIONS_DIR = "automations"
 # What ``init`` wrote before shares (one loader file for the whole folder): replaced when unchanged.
@@ -329,18 +328,6 @@ def _file_timeout(given: float | None) -> float:
         return float(os.environ.get(_TIMEOUT_VARIABLE, _DEFAULT_FILE_TIMEOUT))
     except ValueError:
         return _DEFAULT_FILE_TIMEOUT
-
-
-def printable(text: str) -> str:
-    """``text`` with control and invisible characters escaped (an ESC or CR in a name or message
-    must not move the cursor or recolour the terminal); line breaks kept."""
-    return "\n".join(
-        "".join(char if unicodedata.category(char) not in _UNPRINTABLE else repr(char)[1:-1] for char in line)
-        for line in text.split("\n")
-    )
-
-
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_TIMEOUT) -> int:

@@ -2,30 +2,42 @@
 
 To JFrog ML, in this order, so that the two sides are never scheduled at once:
 
-1. the spec is registered (or updated) on JFrog ML *disabled*;
+1. the spec is registered (or updated) on JFrog ML *disabled*; right after a create, the name is
+   looked up again: another command that created it at the same time means ours is deleted again
+   (one name, one native automation, whatever runs at once);
 2. the Airflow DAG is paused; a run in progress is waited for (``--wait``), else the command refuses;
 3. the ledger beside the automation files records that JFrog ML runs it (the loader then keeps the
    DAG visible but unscheduled);
 4. the native automation is enabled (unless the file says ``is_enabled=False``).
 
-Back to Airflow: the native automation is disabled, the ledger entry removed, the DAG unpaused.
+Back to Airflow, the mirror image: the native automation is disabled (an execution still running
+is waited for with ``--wait``, else the command refuses), the ledger entry removed, the DAG unpaused.
 
-Each step knows how to undo itself: when a step fails, the steps done so far are undone in reverse
-order, so both sides are left as they were; anything that could not be undone is reported as such.
+The whole hand-over holds the automation's lock beside the ledger (one hand-over of a name at a
+time on this machine); each ledger change is a locked read-modify-write of the automation's own
+entry. Each step knows how to undo itself, the step that failed halfway included: on *any*
+exception (Ctrl-C and SIGTERM too: the command turns SIGTERM into ``Stopped``) the steps are undone
+in reverse, with further signals held off until the undo ends. Both outcomes end with both sides
+read again, and the message says what that check found, not what the steps assumed.
 """
 
 from __future__ import annotations
 
+import random
+import signal
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from frogml_airflow_provider.dags.ledger import Ledger, read_ledger, write_ledger
-from frogml_airflow_provider.errors import FrogMLProviderError, HandoverError
+from frogml_airflow_provider.dags.ledger import automation_lock, read_ledger, update_ledger
+from frogml_airflow_provider.errors import FrogMLProviderError, HandoverError, HandoverInterrupted
 from frogml_airflow_provider.migration.airflow_api import DagState
+
+CREATE_TRIES = 3  # a create that met another command's create of the same name is tried again
 
 
 class AirflowSide(Protocol):
@@ -49,6 +61,8 @@ class JFrogSide(Protocol):
     where: str
 
     def find(self, name: str) -> Native | None: ...
+    def named_all(self, name: str) -> list[Native]: ...
+    def running(self, native: Native, name: str) -> list[str]: ...
     def create(self, spec: Any) -> str: ...
     def update(self, automation_id: str, spec: Any) -> None: ...
     def delete(self, automation_id: str, name: str) -> None: ...
@@ -56,11 +70,19 @@ class JFrogSide(Protocol):
     def disabled_spec(self, automation: Any) -> Any: ...
 
 
+class Stopped(BaseException):
+    """SIGTERM (or SIGHUP) arrived: unwinds like Ctrl-C, so that the hand-over undoes itself."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 @dataclass
 class Step:
     says: str
     do: Callable[[], None]
-    undo: Callable[[], None] | None = None
+    undo: Callable[[], None] | None = None  # must be safe to call when ``do`` failed halfway
     undo_says: str = ""
 
 
@@ -83,13 +105,46 @@ class Options:
     poll: float = 5.0
     by: str = "frogml-airflow migrate"
     out: TextIO | None = None  # None: sys.stdout at the time of writing
+    scrub: Callable[[str], str] = field(default=str)  # secrets out of foreign error text (the session's)
 
     def say(self, text: str) -> None:
-        print(text, file=self.out or sys.stdout)
+        from frogml_airflow_provider.term import printable
+
+        print(printable(text), file=self.out or sys.stdout, flush=True)
 
 
-def to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JFrogSide, options: Options) -> None:
-    """Hand ``candidate`` over to JFrog ML; raises HandoverError (both sides as before) when it cannot."""
+@dataclass
+class Expected:
+    """What both sides should say at the end: read again to check it."""
+
+    dag_id: str
+    dag_paused: bool | None  # None: the DAG is unknown to Airflow
+    native: bool | None  # None: no native automation; else whether it is enabled
+    ledger: str  # airflow | jfrog
+
+
+def to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JFrogSide, options: Options) -> str:
+    """Hand ``candidate`` over to JFrog ML; what was checked after. HandoverError (rolled back) if not."""
+    with _locked(folder, candidate.name, options):
+        return _to_jfrog(candidate, folder, airflow, jfrog, options)
+
+
+def to_airflow(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JFrogSide, options: Options) -> str:
+    """Hand ``candidate`` back to Airflow; what was checked after. HandoverError (rolled back) if not."""
+    with _locked(folder, candidate.name, options):
+        return _to_airflow(candidate, folder, airflow, jfrog, options)
+
+
+@contextmanager
+def _locked(folder: Path, name: str, options: Options) -> Iterator[None]:
+    if options.dry_run:
+        yield
+        return
+    with automation_lock(folder, name):
+        yield
+
+
+def _to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JFrogSide, options: Options) -> str:
     name, dag_id = candidate.name, candidate.dag_id
     ledger = read_ledger(folder)
     if ledger.runs_on(name) == "jfrog":
@@ -104,31 +159,29 @@ def to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JF
     wanted = jfrog.disabled_spec(candidate.automation)
     steps: list[Step] = []
     created: dict[str, str] = {}
+    before = Expected(dag_id, dag.is_paused if dag else None, native.enabled if native else None, "airflow")
 
     if native is None:
 
         def create() -> None:
-            created["id"] = jfrog.create(wanted)
+            created["id"] = _create_alone(jfrog, name, wanted, options)
+
+        def uncreate() -> None:
+            made = created.get("id") or _made_meanwhile(jfrog, name)
+            if made:
+                jfrog.delete(made, name)
 
         steps.append(
-            Step(
-                f"register {name} on JFrog ML at {jfrog.where}, disabled",
-                create,
-                lambda: jfrog.delete(created["id"], name),
-                "delete it again",
-            )
+            Step(f"register {name} on JFrog ML at {jfrog.where}, disabled", create, uncreate, "delete it again")
         )
     else:
         previous = native
-
-        def restore() -> None:
-            jfrog.update(previous.automation_id, previous.spec)
 
         steps.append(
             Step(
                 f"update {name} on JFrog ML at {jfrog.where} to the file's spec, disabled",
                 lambda: jfrog.update(previous.automation_id, wanted),
-                restore,
+                lambda: jfrog.update(previous.automation_id, previous.spec),
                 "restore its previous spec and state",
             )
         )
@@ -141,12 +194,7 @@ def to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JF
         def pause() -> None:
             if not was_paused:
                 airflow.set_paused(dag_id, True)
-            try:
-                _settle_runs(airflow, dag_id, name, options)
-            except HandoverError:  # a run that started just before the pause: this step undoes itself
-                if not was_paused:
-                    airflow.set_paused(dag_id, False)
-                raise
+            _settle(lambda: airflow.active_runs(dag_id), f"DAG {dag_id}", "run(s)", name, options)
 
         steps.append(
             Step(
@@ -157,13 +205,16 @@ def to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JF
             )
         )
 
-    steps.append(
-        _ledger_step(
-            ledger, ledger.with_handover(name, by=options.by), f"record in {ledger.path.name} that JFrog ML runs {name}"
-        )
-    )
+    def record() -> None:
+        update_ledger(folder, lambda now: now.with_handover(name, by=options.by))
 
-    if getattr(candidate.automation, "is_enabled", True):
+    def unrecord() -> None:  # our entry only: the automation's lock keeps other commands off it
+        update_ledger(folder, lambda now: now.without(name))
+
+    steps.append(Step(f"record in {ledger.path.name} that JFrog ML runs {name}", record, unrecord, "remove the entry"))
+
+    enabled = bool(getattr(candidate.automation, "is_enabled", True))
+    if enabled:
 
         def automation_id() -> str:
             return created.get("id") or (native.automation_id if native else "")
@@ -178,31 +229,52 @@ def to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JF
         )
     else:
         options.say(f"  note  {name} says is_enabled=False: it stays disabled on JFrog ML")
-    run_steps(name, steps, options)
+    after = Expected(dag_id, True if dag else None, enabled, "jfrog")
+    return run_steps(
+        name, steps, options, lambda expected: _check(expected, folder, name, airflow, jfrog), before, after
+    )
 
 
-def to_airflow(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JFrogSide, options: Options) -> None:
-    """Hand ``candidate`` back to Airflow; raises HandoverError (both sides as before) when it cannot."""
+def _to_airflow(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JFrogSide, options: Options) -> str:
     name, dag_id = candidate.name, candidate.dag_id
     ledger = read_ledger(folder)
     if ledger.runs_on(name) != "jfrog":
         raise HandoverError(f"{name}: runs on Airflow already ({ledger.path.name} does not list it)")
+    entry = ledger.handovers[name]
     native = jfrog.find(name)
     dag = airflow.dag(dag_id)
+    if native is not None and not options.wait:
+        _refuse_if_executing(jfrog, native, name)
+    before = Expected(dag_id, dag.is_paused if dag else None, native.enabled if native else None, "jfrog")
     steps: list[Step] = []
-    if native is not None and native.enabled:
+    if native is not None:
+        found = native
+
+        def disable() -> None:
+            if found.enabled:
+                jfrog.toggle(found.automation_id, name, enabled=False)
+            _settle(lambda: jfrog.running(found, name), f"JFrog ML automation {name}", "execution(s)", name, options)
+
         steps.append(
             Step(
-                f"disable {name} on JFrog ML at {jfrog.where}",
-                lambda: jfrog.toggle(native.automation_id, name, enabled=False),
-                lambda: jfrog.toggle(native.automation_id, name, enabled=True),
+                f"disable {name} on JFrog ML at {jfrog.where}" + ("" if found.enabled else " (already disabled)"),
+                disable,
+                (lambda: jfrog.toggle(found.automation_id, name, enabled=True)) if found.enabled else None,
                 "enable it again",
             )
         )
-    elif native is None:
+    else:
         options.say(f"  note  JFrog ML at {jfrog.where} has no automation {name!r}: nothing to disable")
-    steps.append(_ledger_step(ledger, ledger.without(name), f"remove {name} from {ledger.path.name}"))
-    if dag is not None and dag.is_paused and getattr(candidate.automation, "is_enabled", True):
+
+    def unrecord() -> None:
+        update_ledger(folder, lambda now: now.without(name))
+
+    def rerecord() -> None:  # our entry only, as it was: the automation's lock keeps other commands off it
+        update_ledger(folder, lambda now: now.with_entry(entry))
+
+    steps.append(Step(f"remove {name} from {ledger.path.name}", unrecord, rerecord, "restore the entry"))
+    unpause = dag is not None and dag.is_paused and bool(getattr(candidate.automation, "is_enabled", True))
+    if unpause:
         steps.append(
             Step(
                 f"unpause DAG {dag_id} in Airflow at {airflow.url} (its schedule returns at the next parse)",
@@ -216,42 +288,185 @@ def to_airflow(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: 
             f"  note  Airflow at {airflow.url} does not know DAG {dag_id!r} yet: it is created active "
             "at its first parse"
         )
-    run_steps(name, steps, options)
+    after = Expected(
+        dag_id, (False if unpause else dag.is_paused) if dag else None, False if native else None, "airflow"
+    )
+    return run_steps(
+        name, steps, options, lambda expected: _check(expected, folder, name, airflow, jfrog), before, after
+    )
 
 
-def _ledger_step(before: Ledger, after: Ledger, says: str) -> Step:
-    return Step(says, lambda: write_ledger(after), lambda: write_ledger(before), "restore the ledger")
-
-
-def run_steps(name: str, steps: list[Step], options: Options) -> None:
-    """Do ``steps`` in order; on a failure undo the done ones in reverse and raise HandoverError."""
+# -- running the steps ----------------------------------------------------------------------------------------
+def run_steps(
+    name: str,
+    steps: list[Step],
+    options: Options,
+    check: Callable[[Expected], tuple[list[str], list[str]]] | None = None,
+    before: Expected | None = None,
+    after: Expected | None = None,
+) -> str:
+    """Do ``steps`` in order. On any exception (a signal too) undo the ones started, in reverse, with
+    signals held off, check both sides against ``before`` and raise HandoverError saying what the
+    check found. On success, check both sides against ``after``; returns what it found."""
     if options.dry_run:
         for step in steps:
             options.say(f"  would {step.says}")
-        return
-    done: list[Step] = []
-    for step in steps:
-        try:
+        return ""
+    started: list[Step] = []
+    try:
+        for step in steps:
+            started.append(step)
             step.do()
-        except (FrogMLProviderError, OSError) as error:
-            failed = f"{step.says}: {error}"
-            break
-        options.say(f"  done  {step.says}")
-        done.append(step)
-    else:
-        return
+            options.say(f"  done  {step.says}")
+    except BaseException as error:  # noqa: BLE001 - Ctrl-C, SIGTERM and any failure: undo, then report
+        failed = f"{started[-1].says}: {_reason(error, options)}"
+        with _signals_held(options):
+            incomplete = _undo(started, options)
+            facts, wrong = _checked(check, before)
+        message = _rolled_back(name, failed, incomplete, facts, wrong)
+        if isinstance(error, KeyboardInterrupt | Stopped):
+            raise HandoverInterrupted(message, signum=int(getattr(error, "signum", signal.SIGINT))) from None
+        raise HandoverError(message) from None
+    facts, wrong = _checked(check, after)
+    if wrong:
+        raise HandoverError(
+            f"{name}: every step was done, but reading both sides again found: {'; '.join(wrong)} "
+            "(another change at the same time?); check with frogml-airflow status"
+        )
+    return ", ".join(facts)
+
+
+def _undo(started: list[Step], options: Options) -> list[str]:
     incomplete = []
-    for step in reversed(done):
+    for step in reversed(started):
         if step.undo is None:
             continue
         try:
             step.undo()
             options.say(f"  undone  {step.says} ({step.undo_says})")
-        except (FrogMLProviderError, OSError) as error:
-            incomplete.append(f"{step.says}: could not {step.undo_says}: {error}")
-    if incomplete:
-        raise HandoverError(f"{name}: failed to {failed}. ROLLBACK INCOMPLETE, fix by hand: " + "; ".join(incomplete))
-    raise HandoverError(f"{name}: failed to {failed}. Both sides are as they were")
+        except Exception as error:  # noqa: BLE001 - keep undoing the others, report this one
+            incomplete.append(f"{step.says}: could not {step.undo_says}: {_reason(error, options)}")
+    return incomplete
+
+
+def _checked(
+    check: Callable[[Expected], tuple[list[str], list[str]]] | None, expected: Expected | None
+) -> tuple[list[str], list[str]]:
+    if check is None or expected is None:
+        return [], []
+    try:
+        return check(expected)
+    except Exception as error:  # noqa: BLE001 - the check could not read a side: say so, never assume
+        return [], [f"could not read both sides again to check ({_reason(error, Options())})"]
+
+
+def _rolled_back(name: str, failed: str, incomplete: list[str], facts: list[str], wrong: list[str]) -> str:
+    if incomplete or wrong:
+        return (
+            f"{name}: failed to {failed}. ROLLBACK INCOMPLETE, fix by hand (frogml-airflow status shows both sides): "
+            + "; ".join([*incomplete, *wrong])
+        )
+    checked = f" (checked: {', '.join(facts)})" if facts else ""
+    return f"{name}: failed to {failed}. Both sides are as they were{checked}"
+
+
+def _reason(error: BaseException, options: Options) -> str:
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    if isinstance(error, Stopped):
+        return f"stopped by {error}"
+    if isinstance(error, FrogMLProviderError | OSError):
+        return options.scrub(str(error))
+    return options.scrub(f"{type(error).__name__}: {error}")
+
+
+@contextmanager
+def _signals_held(options: Options) -> Iterator[None]:
+    """While undoing: Ctrl-C and SIGTERM are noted and ignored (each call is bounded, so the undo ends)."""
+    held = (signal.SIGINT, signal.SIGTERM)
+    try:
+        previous = {signum: signal.getsignal(signum) for signum in held}
+
+        def note(signum: int, frame: Any) -> None:
+            try:
+                options.say(f"  note  {signal.Signals(signum).name} while undoing: finishing the undo first")
+            except RuntimeError:  # a print interrupted by this very signal
+                pass
+
+        for signum in held:
+            signal.signal(signum, note)
+    except ValueError:  # not the main thread: signals go to the main thread anyway
+        yield
+        return
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+# -- checks ---------------------------------------------------------------------------------------------------
+def _check(
+    expected: Expected, folder: Path, name: str, airflow: AirflowSide, jfrog: JFrogSide
+) -> tuple[list[str], list[str]]:
+    """Both sides read again: (facts found, what differs from ``expected``)."""
+    facts, wrong = [], []
+    dag = airflow.dag(expected.dag_id)
+    paused = dag.is_paused if dag else None
+    said = {None: f"no DAG {expected.dag_id} in Airflow", True: f"DAG {expected.dag_id} paused"}
+    said[False] = f"DAG {expected.dag_id} active"
+    (facts if paused == expected.dag_paused else wrong).append(
+        said[paused] + ("" if paused == expected.dag_paused else f" (expected: {said[expected.dag_paused]})")
+    )
+    natives = jfrog.named_all(name)
+    state: bool | None = natives[0].enabled if len(natives) == 1 else None
+    shown = {
+        None: f"no JFrog ML automation {name}",
+        True: f"{name} enabled on JFrog ML",
+        False: f"{name} disabled on JFrog ML",
+    }
+    if len(natives) > 1:
+        wrong.append(
+            f"{len(natives)} JFrog ML automations named {name} (ids {', '.join(n.automation_id for n in natives)})"
+        )
+    elif state == expected.native:
+        facts.append(shown[state])
+    else:
+        wrong.append(f"{shown[state]} (expected: {shown[expected.native]})")
+    owner = read_ledger(folder).runs_on(name)
+    (facts if owner == expected.ledger else wrong).append(
+        f"ledger: {owner}" + ("" if owner == expected.ledger else f" (expected: {expected.ledger})")
+    )
+    return facts, wrong
+
+
+def _create_alone(jfrog: JFrogSide, name: str, spec: Any, options: Options) -> str:
+    """Create ``name`` and look it up again: when another command created one too (from another
+    machine, say), ours is deleted, and after a pause we try again if the other is gone too.
+
+    Under a consistent store this keeps at most one: a command keeps its automation only when its
+    own look-up after its create shows no other, so of two overlapping creates the later one's
+    look-up always sees the earlier one."""
+    for attempt in range(CREATE_TRIES):
+        made = jfrog.create(spec)
+        others = [n.automation_id for n in jfrog.named_all(name) if n.automation_id != made]
+        if not others:
+            return made
+        jfrog.delete(made, name)
+        options.say(f"  note  another automation named {name} appeared on JFrog ML meanwhile: deleted ours")
+        time.sleep(random.uniform(0.5, 2.0) * (attempt + 1))
+        if jfrog.find(name) is not None:
+            break
+    raise HandoverError(
+        f"{name}: another command created it on JFrog ML at the same time (another frogml-airflow migrate or "
+        f"register?); ours was deleted again. Check with frogml-airflow status, then run migrate again"
+    )
+
+
+def _made_meanwhile(jfrog: JFrogSide, name: str) -> str:
+    """The automation our interrupted create made (the reply lost): the one of that name, if alone."""
+    found = jfrog.named_all(name)
+    return found[0].automation_id if len(found) == 1 and not found[0].enabled else ""
 
 
 def _refuse_if_running(airflow: AirflowSide, dag_id: str, name: str) -> None:
@@ -263,20 +478,34 @@ def _refuse_if_running(airflow: AirflowSide, dag_id: str, name: str) -> None:
         )
 
 
-def _settle_runs(airflow: AirflowSide, dag_id: str, name: str, options: Options) -> None:
-    """After the pause: no run may be left in progress (one may have started just before it)."""
-    if not options.wait:
-        _refuse_if_running(airflow, dag_id, name)
-        return
+def _refuse_if_executing(jfrog: JFrogSide, native: Native, name: str) -> None:
+    running = jfrog.running(native, name)
+    if running:
+        raise HandoverError(
+            f"{name}: JFrog ML has {len(running)} execution(s) of it in progress ({', '.join(running[:3])}); "
+            "wait for them with --wait, or try again when they are done"
+        )
+
+
+def _settle(running: Callable[[], list[str]], what: str, kind: str, name: str, options: Options) -> None:
+    """After turning one side off: nothing may be left in progress there (one may have started just
+    before). Refuses at once without ``--wait``; with it, waits up to ``wait_timeout``."""
+    found = running()
+    if found and not options.wait:
+        raise HandoverError(
+            f"{name}: {what} has {len(found)} {kind} in progress ({', '.join(found[:3])}); "
+            "wait for them with --wait, or try again when they are done"
+        )
     deadline = time.monotonic() + options.wait_timeout
     announced = False
-    while running := airflow.active_runs(dag_id):
+    while found:
         if time.monotonic() > deadline:
             raise HandoverError(
-                f"{name}: DAG {dag_id} still has run(s) in progress after {options.wait_timeout:g} s "
-                f"({', '.join(running[:3])}); try again later"
+                f"{name}: {what} still has {kind} in progress after {options.wait_timeout:g} s "
+                f"({', '.join(found[:3])}); try again later"
             )
         if not announced:
-            options.say(f"  wait  DAG {dag_id}: run(s) in progress: {', '.join(running[:3])}")
+            options.say(f"  wait  {what}: {kind} in progress: {', '.join(found[:3])}")
             announced = True
         time.sleep(options.poll)
+        found = running()

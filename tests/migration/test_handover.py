@@ -107,9 +107,9 @@ def _fail_pause(monkeypatch: pytest.MonkeyPatch, mock: Any) -> None:
 
 
 def _fail_ledger(monkeypatch: pytest.MonkeyPatch, mock: Any) -> None:
-    from frogml_airflow_provider.migration import handover
+    from frogml_airflow_provider.dags import ledger as module
 
-    original = handover.write_ledger
+    original = module.write_ledger
     calls = []
 
     def fail_first(ledger: Any) -> None:
@@ -118,7 +118,7 @@ def _fail_ledger(monkeypatch: pytest.MonkeyPatch, mock: Any) -> None:
             raise OSError(28, "No space left on device")
         original(ledger)
 
-    monkeypatch.setattr(handover, "write_ledger", fail_first)
+    monkeypatch.setattr(module, "write_ledger", fail_first)
 
 
 FAILURES: dict[str, Callable[[pytest.MonkeyPatch, Any], None]] = {
