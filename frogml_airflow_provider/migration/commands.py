@@ -354,7 +354,7 @@ def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) 
                 airflow.close()
     except FrogMLProviderError as error:
         print(f"error  {printable(str(error))}", file=sys.stderr)
-        return int(getattr(error, "exit_code", 2))
+        return 2  # could not look: 1 means "scheduled on both sides"
     if as_json:
         print(json_text([row.to_json() for row in rows]))
     else:

@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -84,6 +84,7 @@ class Step:
     do: Callable[[], None]
     undo: Callable[[], None] | None = None  # must be safe to call when ``do`` failed halfway
     undo_says: str = ""
+    side: str = ""  # what it changes: dag | native | ledger (a rollback checks only those it touched)
 
 
 @dataclass
@@ -121,6 +122,8 @@ class Expected:
     dag_paused: bool | None  # None: the DAG is unknown to Airflow
     native: bool | None  # None: no native automation; else whether it is enabled
     ledger: str  # airflow | jfrog
+    created: dict[str, str] = field(default_factory=dict)  # "id": the automation this command created
+    sides: frozenset[str] = frozenset({"dag", "native", "ledger"})  # what to check
 
 
 def to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: JFrogSide, options: Options) -> str:
@@ -159,20 +162,23 @@ def _to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: J
     wanted = jfrog.disabled_spec(candidate.automation)
     steps: list[Step] = []
     created: dict[str, str] = {}
-    before = Expected(dag_id, dag.is_paused if dag else None, native.enabled if native else None, "airflow")
+    before = Expected(dag_id, dag.is_paused if dag else None, native.enabled if native else None, "airflow", created)
 
     if native is None:
 
         def create() -> None:
-            created["id"] = _create_alone(jfrog, name, wanted, options)
+            _create_alone(jfrog, name, wanted, options, created)
 
         def uncreate() -> None:
-            made = created.get("id") or _made_meanwhile(jfrog, name)
-            if made:
+            made = created["id"] if "id" in created else _made_meanwhile(jfrog, name)
+            if made and created.get("deleted") != made:
                 jfrog.delete(made, name)
+                created["deleted"] = made
 
         steps.append(
-            Step(f"register {name} on JFrog ML at {jfrog.where}, disabled", create, uncreate, "delete it again")
+            Step(
+                f"register {name} on JFrog ML at {jfrog.where}, disabled", create, uncreate, "delete it again", "native"
+            )
         )
     else:
         previous = native
@@ -183,6 +189,7 @@ def _to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: J
                 lambda: jfrog.update(previous.automation_id, wanted),
                 lambda: jfrog.update(previous.automation_id, previous.spec),
                 "restore its previous spec and state",
+                "native",
             )
         )
 
@@ -202,6 +209,7 @@ def _to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: J
                 pause,
                 None if was_paused else (lambda: airflow.set_paused(dag_id, False)),
                 "unpause it",
+                "dag",
             )
         )
 
@@ -211,7 +219,9 @@ def _to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: J
     def unrecord() -> None:  # our entry only: the automation's lock keeps other commands off it
         update_ledger(folder, lambda now: now.without(name))
 
-    steps.append(Step(f"record in {ledger.path.name} that JFrog ML runs {name}", record, unrecord, "remove the entry"))
+    steps.append(
+        Step(f"record in {ledger.path.name} that JFrog ML runs {name}", record, unrecord, "remove the entry", "ledger")
+    )
 
     enabled = bool(getattr(candidate.automation, "is_enabled", True))
     if enabled:
@@ -225,6 +235,7 @@ def _to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: J
                 lambda: jfrog.toggle(automation_id(), name, enabled=True),
                 lambda: jfrog.toggle(automation_id(), name, enabled=False),
                 "disable it again",
+                "native",
             )
         )
     else:
@@ -261,6 +272,7 @@ def _to_airflow(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog:
                 disable,
                 (lambda: jfrog.toggle(found.automation_id, name, enabled=True)) if found.enabled else None,
                 "enable it again",
+                "native",
             )
         )
     else:
@@ -272,7 +284,7 @@ def _to_airflow(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog:
     def rerecord() -> None:  # our entry only, as it was: the automation's lock keeps other commands off it
         update_ledger(folder, lambda now: now.with_entry(entry))
 
-    steps.append(Step(f"remove {name} from {ledger.path.name}", unrecord, rerecord, "restore the entry"))
+    steps.append(Step(f"remove {name} from {ledger.path.name}", unrecord, rerecord, "restore the entry", "ledger"))
     unpause = dag is not None and dag.is_paused and bool(getattr(candidate.automation, "is_enabled", True))
     if unpause:
         steps.append(
@@ -281,6 +293,7 @@ def _to_airflow(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog:
                 lambda: airflow.set_paused(dag_id, False),
                 lambda: airflow.set_paused(dag_id, True),
                 "pause it again",
+                "dag",
             )
         )
     elif dag is None:
@@ -322,7 +335,8 @@ def run_steps(
         failed = f"{started[-1].says}: {_reason(error, options)}"
         with _signals_held(options):
             incomplete = _undo(started, options)
-            facts, wrong = _checked(check, before)
+            touched = frozenset(step.side for step in started if step.side)
+            facts, wrong = _checked(check, replace(before, sides=touched) if before else None)
         message = _rolled_back(name, failed, incomplete, facts, wrong)
         if isinstance(error, KeyboardInterrupt | Stopped):
             raise HandoverInterrupted(message, signum=int(getattr(error, "signum", signal.SIGINT))) from None
@@ -409,16 +423,42 @@ def _signals_held(options: Options) -> Iterator[None]:
 def _check(
     expected: Expected, folder: Path, name: str, airflow: AirflowSide, jfrog: JFrogSide
 ) -> tuple[list[str], list[str]]:
-    """Both sides read again: (facts found, what differs from ``expected``)."""
-    facts, wrong = [], []
-    dag = airflow.dag(expected.dag_id)
-    paused = dag.is_paused if dag else None
-    said = {None: f"no DAG {expected.dag_id} in Airflow", True: f"DAG {expected.dag_id} paused"}
-    said[False] = f"DAG {expected.dag_id} active"
-    (facts if paused == expected.dag_paused else wrong).append(
-        said[paused] + ("" if paused == expected.dag_paused else f" (expected: {said[expected.dag_paused]})")
-    )
+    """The sides in ``expected.sides`` read again: (facts found, what differs from ``expected``).
+
+    After an undo only the sides this command touched are read, and of JFrog ML only the automation
+    it created (if it created one): another command may have changed the rest meanwhile."""
+    facts: list[str] = []
+    wrong: list[str] = []
+    if "dag" in expected.sides:
+        dag = airflow.dag(expected.dag_id)
+        paused = dag.is_paused if dag else None
+        said = {None: f"no DAG {expected.dag_id} in Airflow", True: f"DAG {expected.dag_id} paused"}
+        said[False] = f"DAG {expected.dag_id} active"
+        (facts if paused == expected.dag_paused else wrong).append(
+            said[paused] + ("" if paused == expected.dag_paused else f" (expected: {said[expected.dag_paused]})")
+        )
+    if "native" in expected.sides:
+        _check_native(expected, name, jfrog, facts, wrong)
+    if "ledger" in expected.sides:
+        owner = read_ledger(folder).runs_on(name)
+        (facts if owner == expected.ledger else wrong).append(
+            f"ledger: {owner}" + ("" if owner == expected.ledger else f" (expected: {expected.ledger})")
+        )
+    return facts, wrong
+
+
+def _check_native(expected: Expected, name: str, jfrog: JFrogSide, facts: list[str], wrong: list[str]) -> None:
     natives = jfrog.named_all(name)
+    ours = expected.created.get("id", "")
+    if expected.native is None and ours:  # we created one: it must be gone; others are not ours
+        if any(native.automation_id == ours for native in natives):
+            wrong.append(f"the automation {name} it created on JFrog ML (id {ours}) is still there")
+            return
+        others = ", ".join(native.automation_id for native in natives)
+        facts.append(
+            "the automation it created on JFrog ML is deleted" + (f" (another command's: {others})" if others else "")
+        )
+        return
     state: bool | None = natives[0].enabled if len(natives) == 1 else None
     shown = {
         None: f"no JFrog ML automation {name}",
@@ -426,33 +466,30 @@ def _check(
         False: f"{name} disabled on JFrog ML",
     }
     if len(natives) > 1:
-        wrong.append(
-            f"{len(natives)} JFrog ML automations named {name} (ids {', '.join(n.automation_id for n in natives)})"
-        )
+        ids = ", ".join(native.automation_id for native in natives)
+        wrong.append(f"{len(natives)} JFrog ML automations named {name} (ids {ids})")
     elif state == expected.native:
         facts.append(shown[state])
     else:
         wrong.append(f"{shown[state]} (expected: {shown[expected.native]})")
-    owner = read_ledger(folder).runs_on(name)
-    (facts if owner == expected.ledger else wrong).append(
-        f"ledger: {owner}" + ("" if owner == expected.ledger else f" (expected: {expected.ledger})")
-    )
-    return facts, wrong
 
 
-def _create_alone(jfrog: JFrogSide, name: str, spec: Any, options: Options) -> str:
-    """Create ``name`` and look it up again: when another command created one too (from another
-    machine, say), ours is deleted, and after a pause we try again if the other is gone too.
+def _create_alone(jfrog: JFrogSide, name: str, spec: Any, options: Options, created: dict[str, str]) -> None:
+    """Create ``name`` (its id in ``created["id"]``) and look it up again: when another command created
+    one too (from another machine, say), ours is deleted (``created["deleted"]``), and after a pause
+    we try again if the other is gone too.
 
     Under a consistent store this keeps at most one: a command keeps its automation only when its
     own look-up after its create shows no other, so of two overlapping creates the later one's
     look-up always sees the earlier one."""
     for attempt in range(CREATE_TRIES):
-        made = jfrog.create(spec)
+        created.pop("deleted", None)
+        created["id"] = made = jfrog.create(spec)
         others = [n.automation_id for n in jfrog.named_all(name) if n.automation_id != made]
         if not others:
-            return made
+            return
         jfrog.delete(made, name)
+        created["deleted"] = made
         options.say(f"  note  another automation named {name} appeared on JFrog ML meanwhile: deleted ours")
         time.sleep(random.uniform(0.5, 2.0) * (attempt + 1))
         if jfrog.find(name) is not None:
