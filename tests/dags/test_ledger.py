@@ -189,9 +189,9 @@ def test_three_processes_changing_the_ledger_at_once_lose_no_entry(folder: Path)
 
 def test_one_hand_over_of_a_name_at_a_time(folder: Path) -> None:
     with automation_lock(folder, "churn"):
-        with pytest.raises(HandoverError, match=f"another frogml-airflow migrate of it is running .*pid {os.getpid()}"):
-            with automation_lock(folder, "churn"):
-                pass
+        busy = f"another frogml-airflow migrate of it is running .*pid {os.getpid()}"
+        with pytest.raises(HandoverError, match=busy), automation_lock(folder, "churn"):
+            pass
         with automation_lock(folder, "fraud"):  # another name: not held
             pass
     with automation_lock(folder, "churn"):  # released
