@@ -192,7 +192,14 @@ class AirflowApi:
                 f"Airflow at {self.url} refused {about} ({method} {path}): HTTP {response.status_code} "
                 f"{_detail(response)}; {_advice(response.status_code)}"
             )
-        return _json(response, self.url, f"{method} {path}") if response.content else None
+        if not response.content:
+            if method == "GET":  # every read answers a JSON object: an empty one is not the API's
+                raise AirflowApiError(
+                    f"Airflow at {self.url} answered {method} {path} with HTTP {response.status_code} and no body; "
+                    "is something in front of the API server? Give its own address in --airflow-url"
+                )
+            return None
+        return _json(response, self.url, f"{method} {path}")
 
     def _bearer(self) -> str:
         if self._token:

@@ -355,6 +355,9 @@ def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) 
     except FrogMLProviderError as error:
         print(f"error  {printable(str(error))}", file=sys.stderr)
         return 2  # could not look: 1 means "scheduled on both sides"
+    except KeyboardInterrupt:  # it only reads: nothing to undo
+        print("error  interrupted (Ctrl-C): nothing was changed", file=sys.stderr)
+        return 130
     if as_json:
         print(json_text([row.to_json() for row in rows]))
     else:

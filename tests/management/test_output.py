@@ -44,6 +44,19 @@ def test_list_json_masks_a_token_in_git_uri_and_escapes_control_characters(
     assert row["name"] == f"churn{ESCAPE}"  # escaped on the terminal, the same string for a program
 
 
+def test_pull_and_list_mask_a_git_token_the_same_way(
+    mock: Any, cli: Cli, folder: Callable[..., Path], tmp_path: Path
+) -> None:
+    automation = planted(mock, cli, folder)
+    automation.automation_spec.automation_name = "churn"
+    pulled = cli("pull", "--out", tmp_path / "pulled")
+    listed = cli("list", "--json")
+    assert GIT_TOKEN not in pulled.out + pulled.err + listed.out
+    masked = "https://<hidden>@github.com/acme/models.git"
+    assert masked in pulled.err and masked in listed.out, pulled.err
+    assert not list((tmp_path / "pulled").glob("*.py"))  # refused, as the loader refuses it
+
+
 def test_tables_and_messages_escape_names_from_jfrog_ml(mock: Any, cli: Cli, folder: Callable[..., Path]) -> None:
     planted(mock, cli, folder)
     for args in (("list",), ("pause", f"churn{ESCAPE}"), ("executions", "nope")):

@@ -93,6 +93,7 @@ ANSWERS = {
     "an SSO page": SSO,
     "a JSON list": (200, "application/json", '["not", "an", "object"]'),
     "a JSON list as an error": (503, "application/json", '["upstream", "down"]'),
+    "an empty body": (200, "application/json", ""),
 }
 
 
