@@ -7,6 +7,7 @@ collisions refused), reach JFrog ML through the management session and Airflow t
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -136,7 +137,7 @@ def load_candidates(path: Path) -> tuple[Path, dict[str, Candidate]]:
 
     if not path.is_dir():
         raise HandoverError(f"{path}: not a folder; give the automations folder (the one beside the loader DAG file)")
-    found = catalog(path)
+    found = catalog(path, file_timeout=_file_timeout())
     if found.errors:
         problems = "".join(f"\n  {error}" for error in found.errors)
         raise HandoverError(f"{path}: fix these first (frogml-airflow validate {path}):{problems}")
@@ -148,6 +149,16 @@ def load_candidates(path: Path) -> tuple[Path, dict[str, Candidate]]:
             plan.automation_name, plan.dag_id, source, automation, automation_spec(automation)
         )
     return path, candidates
+
+
+def _file_timeout() -> float:
+    """The loader's per-file budget, as this machine's Airflow configuration sets it."""
+    from frogml_airflow_provider.dags.budget import DEFAULT_FILE_TIMEOUT
+
+    try:
+        return float(os.environ.get("AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT") or DEFAULT_FILE_TIMEOUT)
+    except ValueError:
+        return DEFAULT_FILE_TIMEOUT
 
 
 @contextmanager

@@ -196,3 +196,13 @@ def test_one_hand_over_of_a_name_at_a_time(folder: Path) -> None:
             pass
     with automation_lock(folder, "churn"):  # released
         pass
+
+
+def test_a_symlinked_ledger_is_written_where_it_points(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    shared = tmp_path_factory.mktemp("shared") / "ledger.json"
+    shared.write_text('{"automations": {}}')
+    os.chmod(shared, 0o640)
+    (folder / LEDGER_NAME).symlink_to(shared)
+    update_ledger(folder, lambda ledger: ledger.with_handover("churn"))
+    assert (folder / LEDGER_NAME).is_symlink() and read_ledger(folder).runs_on("churn") == "jfrog"
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640

@@ -43,12 +43,16 @@ def test_migrate_hands_one_automation_over_and_back(mock: Any, airflow: ApiServe
     assert native(mock, SCORING) is None  # the other automation is left alone
     steps = [line.split()[1] for line in done.out.splitlines() if line.startswith("  done")]
     assert steps == ["register", "pause", "record", "enable"]
+    checked = "(checked: DAG churn_retrain paused, churn_retrain enabled on JFrog ML, ledger: jfrog)"
+    assert f"moved  {CHURN} to JFrog ML {checked}" in done.out, done.out
 
     airflow.reserialize()  # the loader reads the ledger: the DAG stays, unscheduled
     assert dag(airflow)["timetable_summary"] is None
 
     back = cli("migrate", CHURN, "--path", automations, "--yes", "--back")
     assert back.code == 0, back.err
+    checked = "(checked: DAG churn_retrain active, churn_retrain disabled on JFrog ML, ledger: airflow)"
+    assert f"moved  {CHURN} to Airflow {checked}" in back.out, back.out
     assert native(mock).automation_spec.is_enabled is False
     assert ledger(automations) == {}
     assert dag(airflow)["is_paused"] is False

@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import sys
 import tempfile
 import threading
 import warnings
@@ -103,7 +104,7 @@ def import_modules(names: dict[str, str]) -> SimpleNamespace:
     """
     _require("frogml")
     _require("grpc")
-    grpc_address_problem = _grpc_address_env_problem()
+    grpc_address_problem = "" if "frogml.core" in sys.modules else _grpc_address_env_problem()  # read at import
     if grpc_address_problem:
         raise SetupError(grpc_address_problem)
     ensure_writable_home()
