@@ -146,11 +146,17 @@ def write_ledger(ledger: Ledger) -> None:
         return
     target = ledger.path.resolve() if ledger.path.is_symlink() else ledger.path
     try:
-        mode = target.stat().st_mode & 0o7777
+        found = target.stat()
+        mode, group = found.st_mode & 0o7777, found.st_gid
     except FileNotFoundError:
-        mode = NEW_FILE_MODE
+        mode, group = NEW_FILE_MODE, -1
     fd, tmp = tempfile.mkstemp(prefix=f".{LEDGER_NAME}.", dir=target.parent)
     try:
+        if group != -1:
+            try:  # the group a dag-processor may read it through (allowed when we are in that group)
+                os.fchown(fd, -1, group)
+            except OSError:
+                pass
         os.fchmod(fd, mode)  # mkstemp makes 0600: a dag-processor of another user could not read it
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(ledger.text())
