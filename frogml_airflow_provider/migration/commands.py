@@ -75,9 +75,9 @@ class RegisteredAutomations:
         self._all = None
         return str(self.api.create(spec))
 
-    def update(self, automation_id: str, spec: Any) -> None:
+    def update(self, automation_id: str, spec: Any, *, enabled: bool | None = None) -> None:
         self._all = None
-        self.api.update(automation_id, spec)
+        self.api.update(automation_id, spec, enabled=enabled)
 
     def delete(self, automation_id: str, name: str) -> None:
         self._all = None

@@ -64,7 +64,7 @@ class JFrogSide(Protocol):
     def named_all(self, name: str) -> list[Native]: ...
     def running(self, native: Native, name: str) -> list[str]: ...
     def create(self, spec: Any) -> str: ...
-    def update(self, automation_id: str, spec: Any) -> None: ...
+    def update(self, automation_id: str, spec: Any, *, enabled: bool | None = None) -> None: ...
     def delete(self, automation_id: str, name: str) -> None: ...
     def toggle(self, automation_id: str, name: str, *, enabled: bool) -> None: ...
     def disabled_spec(self, automation: Any) -> Any: ...
@@ -187,7 +187,7 @@ def _to_jfrog(candidate: Candidate, folder: Path, airflow: AirflowSide, jfrog: J
             Step(
                 f"update {name} on JFrog ML at {jfrog.where} to the file's spec, disabled",
                 lambda: jfrog.update(previous.automation_id, wanted),
-                lambda: jfrog.update(previous.automation_id, previous.spec),
+                lambda: _restore(jfrog, previous, name),
                 "restore its previous spec and state",
                 "native",
             )
@@ -371,14 +371,19 @@ def _checked(
     try:
         return check(expected)
     except Exception as error:  # noqa: BLE001 - the check could not read a side: say so, never assume
-        return [], [f"could not read both sides again to check ({_reason(error, Options())})"]
+        return [], [f"no answer: they could not be read ({_reason(error, Options())})"]
 
 
 def _rolled_back(name: str, failed: str, incomplete: list[str], facts: list[str], wrong: list[str]) -> str:
-    if incomplete or wrong:
+    if incomplete:
         return (
             f"{name}: failed to {failed}. ROLLBACK INCOMPLETE, fix by hand (frogml-airflow status shows both sides): "
             + "; ".join([*incomplete, *wrong])
+        )
+    if wrong:
+        return (
+            f"{name}: failed to {failed}. Every step was undone, but reading both sides again found: "
+            f"{'; '.join(wrong)} (another command at the same time?); check with frogml-airflow status and fix by hand"
         )
     checked = f" (checked: {', '.join(facts)})" if facts else ""
     return f"{name}: failed to {failed}. Both sides are as they were{checked}"
@@ -498,6 +503,15 @@ def _create_alone(jfrog: JFrogSide, name: str, spec: Any, options: Options, crea
         f"{name}: another command created it on JFrog ML at the same time (another frogml-airflow migrate or "
         f"register?); ours was deleted again. Check with frogml-airflow status, then run migrate again"
     )
+
+
+def _restore(jfrog: JFrogSide, previous: Native, name: str) -> None:
+    """Put back the spec an update replaced. Its enabled state too, unless the automation is enabled
+    now: by then our own enable is undone, so another command enabled it (a hand-over from another
+    machine that found the same automation) and disabling it would leave it running nowhere."""
+    now = next((n for n in jfrog.named_all(name) if n.automation_id == previous.automation_id), None)
+    keep_enabled = now is not None and now.enabled and not previous.enabled
+    jfrog.update(previous.automation_id, previous.spec, enabled=True if keep_enabled else None)
 
 
 def _made_meanwhile(jfrog: JFrogSide, name: str) -> str:

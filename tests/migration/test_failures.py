@@ -197,3 +197,29 @@ def test_names_that_become_one_dag_id_are_refused_as_the_loader_refuses_them(
         done = cli(*args)
         assert done.code in (1, 2) and "becomes DAG id 'x_y'" in done.err, done.err
     assert mock.automations == {}
+
+
+def test_an_undo_never_disables_what_another_command_enabled_meanwhile(
+    mock: Any, airflow: ApiServer, automations: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another machine's hand-over of the same automation enables it while ours fails: our undo puts
+    the spec back but leaves it enabled (else it would run nowhere), and says what it found."""
+    from frogml_airflow_provider.errors import AirflowApiError
+    from frogml_airflow_provider.migration.airflow_api import AirflowApi
+
+    assert cli("register", automations, "--yes").code == 0
+    assert cli("pause", CHURN).code == 0
+    original = AirflowApi.set_paused
+
+    def elsewhere_then_fail(self: AirflowApi, dag_id: str, paused: bool) -> None:
+        if paused:
+            native(mock).automation_spec.is_enabled = True  # the other machine's last step
+            raise AirflowApiError("HTTP 503 injected")
+        original(self, dag_id, paused)
+
+    monkeypatch.setattr(AirflowApi, "set_paused", elsewhere_then_fail)
+    done = cli("migrate", CHURN, "--path", automations, "--yes")
+    assert done.code == 1 and "Traceback" not in done.err
+    assert native(mock).automation_spec.is_enabled  # not disabled by our undo
+    assert "Every step was undone, but reading both sides again found" in done.err, done.err
+    assert "enabled on JFrog ML (expected" in done.err and "another command at the same time?" in done.err
