@@ -30,6 +30,7 @@ class Proxy:
         self.target = target
         self.faults: list[dict[str, Any]] = []
         self.paused = False  # becomes True when a PATCH pausing a DAG went through
+        self.die_after_pause = False  # then: stop listening, as a killed API server does
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -59,6 +60,8 @@ class Proxy:
                 )
                 if self.command == "PATCH" and b'"is_paused": true' in body.replace(b'":true', b'": true'):
                     proxy.paused = True
+                    if proxy.die_after_pause:
+                        proxy.server.socket.close()  # every later connection is refused
                 self.send_response(answer.status_code)
                 self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
                 self.send_header("Content-Length", str(len(answer.content)))
@@ -121,11 +124,15 @@ def test_a_bad_answer_after_the_pause_is_undone_and_checked(
     assert native(mock) is None and dag(airflow)["is_paused"] is False and ledger(automations) == {}
 
 
+@pytest.mark.parametrize("death", ["a gateway answering 502", "connections refused"])
 def test_an_api_server_that_dies_after_the_pause_is_reported_as_it_is(
-    mock: Any, airflow: ApiServer, automations: Path, proxy: Proxy, cli: Cli
+    death: str, mock: Any, airflow: ApiServer, automations: Path, proxy: Proxy, cli: Cli
 ) -> None:
-    proxy.fault("/api/v2/", "GET", (502, "text/html", "<html>Bad gateway</html>"), times=100)
-    proxy.fault("/api/v2/", "PATCH", (502, "text/html", "<html>Bad gateway</html>"), times=100)
+    if death == "connections refused":
+        proxy.die_after_pause = True
+    else:
+        proxy.fault("/api/v2/", "GET", (502, "text/html", "<html>Bad gateway</html>"), times=100)
+        proxy.fault("/api/v2/", "PATCH", (502, "text/html", "<html>Bad gateway</html>"), times=100)
     done = cli("migrate", CHURN, "--path", automations, "--yes")
     assert done.code == 1 and "Traceback" not in done.err
     # What is true: the pause could not be undone, and nothing could be read back. Never "as they were".
