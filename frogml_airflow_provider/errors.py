@@ -26,7 +26,7 @@ message), ``platform.local.server.BadRequest`` (an HTTP error answer of the mode
 ``platform.local.batch_runner.JobFailed`` and ``platform.local.batch_runner.Cancelled`` (end a
 local batch job: its state and error carry the message), ``dags.budget.FileTimeout`` (stops an
 automation file past its time budget: reported as that file's ``AutomationLoadError``),
-``migration.handover.Stopped`` (SIGTERM unwinding a hand-over like Ctrl-C, a ``BaseException``:
+``migration.steps.Stopped`` (SIGTERM unwinding a hand-over like Ctrl-C, a ``BaseException``:
 the hand-over undoes itself and raises ``HandoverInterrupted``).
 
     FrogMLProviderError
