@@ -24,7 +24,9 @@ message), ``platform.local.server.BadRequest`` (an HTTP error answer of the mode
 ``platform.local.batch_runner.JobFailed`` and ``platform.local.batch_runner.Cancelled`` (end a
 local batch job: its state and error carry the message), ``dags.budget.FileTimeout`` (stops an
 automation file past its time budget: reported as that file's ``AutomationLoadError``),
-``console.known.ConsoleBusy`` (a console view that waited too long for its turn: said as the page).
+``console.known.ConsoleBusy`` (a console view that waited too long for its turn: said as the page),
+``migration.steps.Stopped`` (SIGTERM unwinding a hand-over like Ctrl-C, a ``BaseException``:
+the hand-over undoes itself and raises ``HandoverInterrupted``).
 
     FrogMLProviderError
     ├── AutomationSpecError (also ValueError)  an automation definition that is not valid
@@ -38,6 +40,7 @@ automation file past its time budget: reported as that file's ``AutomationLoadEr
     ├── ManagementError                        a ``frogml-airflow`` command on JFrog ML failed
     ├── LedgerError (exit code 2)              the hand-over ledger cannot be read
     ├── HandoverError                          a hand-over that cannot be done (nothing changed)
+    │   └── HandoverInterrupted (exit 128+sig)   Ctrl-C or SIGTERM stopped it (after undoing it)
     ├── AirflowApiError (exit code 2)          Airflow's REST API unreachable or refusing
     └── PlatformError                          a platform call failed (local or JFrog ML)
         ├── SetupError (exit code 2)           cannot start: the frogml SDK, credentials, address
@@ -207,6 +210,15 @@ class HandoverError(FrogMLProviderError):
     """A hand-over between Airflow and JFrog ML that cannot be done (both sides left as they were)."""
 
     exit_code = 1
+
+
+class HandoverInterrupted(HandoverError):
+    """Ctrl-C or SIGTERM stopped a hand-over; it undid itself first. Exit code 128 + the signal."""
+
+    def __init__(self, message: str, *, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 class AirflowApiError(FrogMLProviderError):

@@ -9,10 +9,9 @@ Airflow's configuration is, as the ``airflow`` CLI does; it never runs an automa
 
 from __future__ import annotations
 
-import json
 import sys
 
-from frogml_airflow_provider.term import printable, table_lines, tag
+from frogml_airflow_provider.term import json_text, printable, table_lines, tag
 from frogml_airflow_provider.triggers.metric_history import Evaluation, WatcherHistory
 
 MARKS = {"retrain": "crossed: retrain", "resend": "crossing sent again", "dropped": "crossing dropped"}
@@ -32,7 +31,7 @@ def evaluations(name: str | None, *, limit: int = 20, as_json: bool = False) -> 
         print("Run this where Airflow is configured (AIRFLOW_HOME, [database] sql_alchemy_conn).", file=sys.stderr)
         return 2
     if as_json:
-        print(json.dumps([w.to_json(limit or None) for w in watchers], indent=2))
+        print(json_text([w.to_json(limit or None) for w in watchers]))
         return 0 if watchers or not name else 1
     if name and not watchers:
         print(

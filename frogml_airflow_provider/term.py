@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import unicodedata
@@ -51,18 +52,10 @@ class Progress:
         self.close()
 
 
-def table_lines(headers: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-    """``headers`` and ``rows`` as aligned text lines (two spaces between columns), header first."""
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in (list(headers), *rows)
-    ]
-
-
 def printable(text: str) -> str:
     """``text`` with control and invisible characters escaped (an ESC or CR in a name or message
-    must not move the cursor or recolour the terminal); line breaks kept."""
+    must not move the cursor or recolour the terminal); line breaks kept. Every command prints
+    names and fields that come from files or from JFrog ML through it."""
     return "\n".join(
         "".join(char if unicodedata.category(char) not in _UNPRINTABLE else repr(char)[1:-1] for char in line)
         for line in text.split("\n")
@@ -70,3 +63,32 @@ def printable(text: str) -> str:
 
 
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def json_text(data: object) -> str:
+    """``data`` as indented JSON for a terminal or a program: readable UTF-8, but every character
+    ``printable`` escapes ``\\u``-escaped (JSON escapes C0 only: C1's CSI or U+2028 would reach the
+    terminal raw). Still valid JSON: apart from the line breaks of the indentation, such characters
+    can only occur inside strings."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return "".join(
+        _json_escape(char) if char != "\n" and unicodedata.category(char) in _UNPRINTABLE else char for char in text
+    )
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code > 0xFFFF:  # a surrogate pair, as JSON spells it
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def table_lines(headers: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+    """``headers`` and ``rows`` as aligned text lines (two spaces between columns), header first."""
+    rows = [[printable(cell).replace("\n", "\\n") for cell in row] for row in rows]
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in (list(headers), *rows)
+    ]

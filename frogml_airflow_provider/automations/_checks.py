@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from frogml_airflow_provider.automations._cron import cron_problem
 from frogml_airflow_provider.automations._names import TEXT_LIMIT, Rule, relative_path_problem, too_long
-from frogml_airflow_provider.errors import Problem
+from frogml_airflow_provider.errors import HIDDEN, Problem
 
 MEMORY_UNITS = ("Gi", "GiB", "Mi", "MiB")
 MAX_MEMORY_GIB = 4096  # 4 TiB: three times the largest JFrog ML instance (1360 GiB, NVIDIA_A100_80GB_8_96_1360)
@@ -66,6 +66,22 @@ def has_credentials(uri: str) -> bool:
     if match is None:
         return False
     return ":" in match.group(2) or match.group(1).lower() in ("http", "https")
+
+
+def uri_credentials(uri: str) -> str:
+    """The credentials inside ``uri`` (``user:token``), "" when it has none (``has_credentials``)."""
+    match = _USERINFO.match(uri) if isinstance(uri, str) and has_credentials(uri) else None
+    return match.group(2) if match else ""
+
+
+def masked_uri(uri: str) -> str:
+    """``uri`` as every command shows it: credentials inside it (``has_credentials``) replaced by
+    ``<hidden>`` (``https://<hidden>@github.com/acme/models.git``), the rest kept."""
+    if not isinstance(uri, str) or not has_credentials(uri):
+        return uri
+    match = _USERINFO.match(uri)
+    assert match is not None  # has_credentials matched it
+    return f"{match.group(1)}://{HIDDEN}@{uri[match.end() :]}"
 
 
 def memory_problem(value: str) -> str | None:
@@ -316,9 +332,8 @@ class Checker:
     def git_uri(self, name: str, value: Any) -> None:
         if not self.text(name, value, fix=_GIT_URI_FIX, limit=URL_LIMIT):
             return
-        shown = value
+        shown = masked_uri(value)
         if has_credentials(value):
-            shown = "<URL with credentials>"
             self.add(
                 name,
                 shown,

@@ -13,7 +13,6 @@ executions, RPC errors) is scrubbed of the token and of the automations' secret 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 from frogml_airflow_provider.errors import FrogMLProviderError, SetupError
 from frogml_airflow_provider.management.specs import action_kind, redacted, timestamp, trigger_kind
 from frogml_airflow_provider.platform.jfrog.session import Session, credentials, load_sdk
+from frogml_airflow_provider.term import json_text, printable
 
 EXECUTION_STATUSES = {0: "undefined", 1: "running", 2: "successful", 3: "failed"}
 _DETAILS_WIDTH = 80
@@ -53,7 +53,7 @@ def run_command(command: Callable[[], int]) -> int:
     try:
         return command()
     except FrogMLProviderError as error:
-        print(f"error  {error}", file=sys.stderr)
+        print(f"error  {printable(str(error))}", file=sys.stderr)
         return error.exit_code
 
 
@@ -90,9 +90,9 @@ def list_automations(conn_id: str, *, as_json: bool) -> int:
 def _printed_without_table(rows: list[dict[str, Any]], *, as_json: bool, empty: str) -> bool:
     """Prints ``rows`` as JSON, or ``empty`` when there are none; False: the caller prints a table."""
     if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json_text(rows))
     elif not rows:
-        print(empty)
+        print(printable(empty))
     return as_json or not rows
 
 
@@ -110,10 +110,10 @@ def set_active(conn_id: str, names: list[str], *, active: bool) -> int:
         for automation in client.automations.all_named(names):
             name = automation.automation_spec.automation_name
             if automation.automation_spec.is_enabled == active:
-                print(f"{name}: already {state}")
+                print(printable(f"{name}: already {state}"))
                 continue
             client.automations.toggle(automation.automation_id, name, enabled=active)
-            print(f"{verb} {name}")
+            print(printable(f"{verb} {name}"))
     return 0
 
 
@@ -124,9 +124,9 @@ def run_now(conn_id: str, names: list[str]) -> int:
             name = automation.automation_spec.automation_name
             client.automations.run(automation.automation_id, name)
             paused = "" if automation.automation_spec.is_enabled else " (it is paused: its trigger stays off)"
-            print(f"run requested: {name} (id {automation.automation_id}){paused}")
+            print(printable(f"run requested: {name} (id {automation.automation_id}){paused}"))
         if len(names) == 1:
-            print(f"follow it with: frogml-airflow executions {names[0]}")
+            print(printable(f"follow it with: frogml-airflow executions {names[0]}"))
     return 0
 
 

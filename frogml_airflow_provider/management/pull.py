@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from frogml_airflow_provider.errors import FrogMLProviderError
+from frogml_airflow_provider.term import printable
 
 
 def pull(conn_id: str, names: list[str], out: Path, *, overwrite: bool) -> int:
@@ -29,16 +30,16 @@ def pull(conn_id: str, names: list[str], out: Path, *, overwrite: bool) -> int:
             return 0
         report = pull_files(natives, out, overwrite=overwrite)
     except FrogMLProviderError as error:
-        print(f"error  {error}", file=sys.stderr)
+        print(f"error  {printable(str(error))}", file=sys.stderr)
         return error.exit_code
-    for item in report.pulled:
-        print(f"pulled  {item.automation} -> {report.out / item.file.name}")
+    for item in report.pulled:  # names and notes come from JFrog ML: escaped
+        print(printable(f"pulled  {item.automation} -> {report.out / item.file.name}"))
         for note in item.notes:
-            print(f"  note  {note}")
+            print(printable(f"  note  {note}"))
     for problem in report.errors:
-        print(f"error  {problem}", file=sys.stderr)
+        print(f"error  {printable(str(problem))}", file=sys.stderr)
     if report.variables:
         print("the files read these secrets from the environment (set them where the files load):")
         for variable in report.variables:
-            print(f"  {variable}")
+            print(printable(f"  {variable}"))
     return 0 if report.ok else 1

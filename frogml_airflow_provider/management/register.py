@@ -102,7 +102,9 @@ def register(path: Path, *, conn_id: str, dry_run: bool, yes: bool, confirm: Con
         with session(conn_id) as client:
             return _register(client.automations, wanted, dry_run=dry_run, yes=yes, confirm=confirm or ask)
     except FrogMLProviderError as error:
-        print(f"error  {error}", file=sys.stderr)
+        from frogml_airflow_provider.term import printable
+
+        print(f"error  {printable(str(error))}", file=sys.stderr)
         return error.exit_code
 
 

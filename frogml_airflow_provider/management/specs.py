@@ -11,6 +11,7 @@ from datetime import UTC
 from typing import Any
 
 from frogml_airflow_provider.automations import Automation
+from frogml_airflow_provider.automations._checks import masked_uri
 from frogml_airflow_provider.errors import HIDDEN
 from frogml_airflow_provider.export.native import automation_spec
 
@@ -58,8 +59,12 @@ def _is_repeated(descriptor: Any) -> bool:
 
 
 def redacted(sdk: Any, spec: Any) -> dict[str, Any]:
-    """The spec's protobuf-JSON with every secret replaced by ``<hidden>`` (header names kept)."""
+    """The spec's protobuf-JSON with every secret replaced by ``<hidden>`` (header names kept), and
+    a token inside the git URI masked as ``pull`` and ``validate`` mask it (``masked_uri``)."""
     data: dict[str, Any] = sdk.json_format.MessageToDict(spec)
+    git = data.get("action", {}).get("buildDeploy", {}).get("buildSpec", {}).get("gitModelSource")
+    if isinstance(git, dict) and isinstance(git.get("gitUri"), str):
+        git["gitUri"] = masked_uri(git["gitUri"])
     for slot in _SLOTS:
         notification = data.get(slot) or {}
         slack = notification.get("postSlackNotification")

@@ -8,10 +8,14 @@ pause switch. Where it is and who calls it:
   configuration, else ``http://localhost:8080``;
 - credentials: ``FROGML_AIRFLOW_TOKEN`` (a JWT, sent as ``Bearer``), else ``FROGML_AIRFLOW_USERNAME`` and
   ``FROGML_AIRFLOW_PASSWORD``, exchanged for a token at ``POST /auth/token`` (Airflow's simple and FAB
-  auth managers both serve it).
+  auth managers both serve it). A user and password in the URL (``http://me:pw@host:8080``) are
+  taken out of it and used the same way, in place of the two variables; the URL is shown without
+  them, and only a Bearer token is ever sent to ``/api/v2``.
 
 Every request is bounded (``timeout`` for the whole request); errors say which call failed, what
-Airflow answered, and what to check. Credentials never appear in a message.
+Airflow answered, and what to check; a reply that is not the JSON the API answers (an SSO proxy's
+HTML login page, say) is an ``AirflowApiError`` naming the path and status. Credentials never
+appear in a message.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from frogml_airflow_provider.errors import AirflowApiError
 
@@ -38,17 +42,46 @@ class DagState:
 
 
 def airflow_url(explicit: str | None = None) -> str:
+    """The API server's URL as given (``--airflow-url``, ``FROGML_AIRFLOW_URL``, ``[api] base_url``)."""
     if explicit:
-        return explicit.rstrip("/")
+        return explicit.strip().rstrip("/")
     if os.environ.get("FROGML_AIRFLOW_URL"):
-        return os.environ["FROGML_AIRFLOW_URL"].rstrip("/")
+        return os.environ["FROGML_AIRFLOW_URL"].strip().rstrip("/")
     try:
         from airflow.configuration import conf
 
         configured = conf.get("api", "base_url", fallback="") or ""
     except Exception:  # noqa: BLE001 - no usable local Airflow configuration: use the default
         configured = ""
-    return (configured or DEFAULT_URL).rstrip("/")
+    return (configured or DEFAULT_URL).strip().rstrip("/")
+
+
+def split_url(url: str) -> tuple[str, tuple[str, str] | None]:
+    """(the URL without user and password, (user, password) or None). AirflowApiError, never
+    quoting the URL's user part, when the URL is not an http(s) address or has a user and no password."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts = None
+    netloc = parts.netloc.rpartition("@")[2] if parts else ""
+    if parts is None or parts.scheme not in ("http", "https") or not netloc:
+        shown = urlunsplit(parts._replace(netloc=netloc)) if parts else "the given URL"
+        raise AirflowApiError(
+            f"the Airflow URL {shown!r} is not an http(s) address of the API server (http://host:8080); "
+            "check --airflow-url / FROGML_AIRFLOW_URL"
+        )
+    clean = urlunsplit(parts._replace(netloc=netloc))
+    if "@" not in parts.netloc:
+        return clean, None
+    user, colon, password = parts.netloc.rpartition("@")[0].partition(":")
+    if not user or not colon or not password:
+        raise AirflowApiError(
+            f"the Airflow URL {clean} carries a user name without a password; give both (http://user:pw@host, "
+            "percent-encoded), or none and set FROGML_AIRFLOW_TOKEN, or FROGML_AIRFLOW_USERNAME and "
+            "FROGML_AIRFLOW_PASSWORD"
+        )
+    return clean, (unquote(user), unquote(password))
 
 
 class AirflowApi:
@@ -57,7 +90,12 @@ class AirflowApi:
     def __init__(self, url: str | None = None, *, timeout: float = TIMEOUT) -> None:
         import requests
 
-        self.url = airflow_url(url)
+        self.url, self._login = split_url(airflow_url(url))  # self.url: what messages show, no password
+        if self._login and os.environ.get("FROGML_AIRFLOW_TOKEN"):
+            raise AirflowApiError(
+                f"both a user and password in the Airflow URL ({self.url}) and FROGML_AIRFLOW_TOKEN are given; "
+                "keep one of them"
+            )
         self._timeout = timeout
         self._http = requests.Session()
         self._http.trust_env = False  # loopback and intranet API servers: no proxy from the environment
@@ -72,6 +110,7 @@ class AirflowApi:
         data = self._request("GET", f"/api/v2/dags/{quote(dag_id, safe='')}", about=f"DAG {dag_id!r}", missing_ok=True)
         if data is None:
             return None
+        data = _object(data, self.url, f"/api/v2/dags/{quote(dag_id, safe='')}")
         last = self._runs(dag_id, limit=1)
         return DagState(
             dag_id=dag_id,
@@ -89,10 +128,12 @@ class AirflowApi:
     def _runs(self, dag_id: str, *, states: tuple[str, ...] = (), limit: int) -> list[dict[str, Any]]:
         params: list[tuple[str, str]] = [("order_by", "-id"), ("limit", str(limit))]
         params += [("state", state) for state in states]
-        data = self._request(
-            "GET", f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns", params=params, about=f"runs of DAG {dag_id!r}"
-        )
-        return list((data or {}).get("dag_runs") or [])
+        path = f"/api/v2/dags/{quote(dag_id, safe='')}/dagRuns"
+        data = _object(self._request("GET", path, params=params, about=f"runs of DAG {dag_id!r}"), self.url, path)
+        runs = data.get("dag_runs") or []
+        if not isinstance(runs, list) or not all(isinstance(run, dict) for run in runs):
+            raise AirflowApiError(f"Airflow at {self.url} answered GET {path} without a list of runs ('dag_runs')")
+        return runs
 
     # -- writes --------------------------------------------------------------------------------------
     def set_paused(self, dag_id: str, paused: bool) -> None:
@@ -148,17 +189,27 @@ class AirflowApi:
             return None
         if response.status_code >= 300:
             raise AirflowApiError(
-                f"Airflow at {self.url} refused {about}: HTTP {response.status_code} {_detail(response)}; "
-                f"{_advice(response.status_code)}"
+                f"Airflow at {self.url} refused {about} ({method} {path}): HTTP {response.status_code} "
+                f"{_detail(response)}; {_advice(response.status_code)}"
             )
-        return response.json() if response.content else None
+        if not response.content:
+            if method == "GET":  # every read answers a JSON object: an empty one is not the API's
+                raise AirflowApiError(
+                    f"Airflow at {self.url} answered {method} {path} with HTTP {response.status_code} and no body; "
+                    "is something in front of the API server? Give its own address in --airflow-url"
+                )
+            return None
+        return _json(response, self.url, f"{method} {path}")
 
     def _bearer(self) -> str:
         if self._token:
             return self._token
         import requests
 
-        user, password = os.environ.get("FROGML_AIRFLOW_USERNAME"), os.environ.get("FROGML_AIRFLOW_PASSWORD")
+        user, password = self._login or (
+            os.environ.get("FROGML_AIRFLOW_USERNAME"),
+            os.environ.get("FROGML_AIRFLOW_PASSWORD"),
+        )
         if not user or not password:
             raise AirflowApiError(
                 f"no credentials for Airflow at {self.url}: set FROGML_AIRFLOW_TOKEN, or FROGML_AIRFLOW_USERNAME "
@@ -176,24 +227,73 @@ class AirflowApi:
                 f"cannot reach Airflow at {self.url} to log in ({type(error).__name__}); check --airflow-url / "
                 "FROGML_AIRFLOW_URL and that the API server is running"
             ) from None
+        given = (
+            "the user and password in the Airflow URL"
+            if self._login
+            else "FROGML_AIRFLOW_USERNAME and FROGML_AIRFLOW_PASSWORD"
+        )
         if response.status_code >= 300:
             raise AirflowApiError(
-                f"Airflow at {self.url} refused the login of {user!r}: HTTP {response.status_code}; check "
-                "FROGML_AIRFLOW_USERNAME and FROGML_AIRFLOW_PASSWORD"
+                f"Airflow at {self.url} refused the login of {user!r} (POST /auth/token): HTTP "
+                f"{response.status_code}; check {given}"
             )
-        self._token = str(response.json().get("access_token") or "")
-        if not self._token:
-            raise AirflowApiError(f"Airflow at {self.url} answered the login without an access token")
+        data = _json(response, self.url, "POST /auth/token")
+        token = data.get("access_token") if isinstance(data, dict) else None
+        if not token or not isinstance(token, str):
+            raise AirflowApiError(
+                f"Airflow at {self.url} answered the login (POST /auth/token, HTTP {response.status_code}) without "
+                "an access token; is it an Airflow 3 API server?"
+            )
+        self._token = token
         return self._token
 
 
-def _detail(response: Any) -> str:
+def _json(response: Any, url: str, call: str) -> Any:
+    """The reply's JSON; AirflowApiError naming the call, the status and what came instead."""
     try:
-        detail = response.json().get("detail")
-    except ValueError:
-        detail = None
+        return response.json()
+    except ValueError:  # also RecursionError-free: requests' json is the stdlib's, a ValueError on junk
+        kind = (response.headers.get("Content-Type") or "no content type").split(";")[0].strip()
+        raise AirflowApiError(
+            f"Airflow at {url} answered {call} with HTTP {response.status_code} {kind}, not JSON: is something in "
+            "front of the API server (an SSO proxy, a login page)? Give the API server's own address in "
+            "--airflow-url / FROGML_AIRFLOW_URL"
+        ) from None
+    except RecursionError:
+        raise AirflowApiError(f"Airflow at {url} answered {call} with JSON nested too deep to read") from None
+
+
+def _object(data: Any, url: str, path: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise AirflowApiError(
+            f"Airflow at {url} answered GET {path} with a JSON {type(data).__name__}, not the object the API "
+            "answers; is something in front of the API server? Give its own address in --airflow-url"
+        )
+    return data
+
+
+def _detail(response: Any) -> str:
+    """What an error reply says: its ``detail``, else the reason; never the body of an HTML page."""
+    try:
+        data = response.json()
+    except (ValueError, RecursionError):
+        data = None
+    detail = data.get("detail") if isinstance(data, dict) else None
+    if detail is not None and not isinstance(detail, str):
+        detail = _json_brief(detail)
     text = str(detail if detail is not None else response.reason or "")
-    return f"({text[:200]})" if text else ""
+    from frogml_airflow_provider.term import printable
+
+    return f"({printable(text[:200])})" if text else ""
+
+
+def _json_brief(value: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(value)[:200]
+    except (TypeError, ValueError, RecursionError):
+        return type(value).__name__
 
 
 def _advice(status: int) -> str:

@@ -1,13 +1,14 @@
 """``frogml-airflow status`` and ``frogml-airflow migrate [--back]``: the commands over the hand-over.
 
-They load the automation files (the same loader as the DAGs), reach JFrog ML through the management
-session and Airflow through its REST API (``airflow_api``), and never print a secret.
+They load the automation files as the loader does (``dags.catalog``: the same DAG ids, the same
+collisions refused), reach JFrog ML through the management session and Airflow through its REST API
+(``airflow_api``), never print a secret, and print names and fields escaped (``term.printable``).
 """
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,10 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from frogml_airflow_provider.dags.ledger import read_ledger
-from frogml_airflow_provider.errors import AutomationLookupError, FrogMLProviderError, HandoverError
+from frogml_airflow_provider.errors import (
+    AutomationLookupError,
+    FrogMLProviderError,
+    HandoverError,
+    HandoverInterrupted,
+)
 from frogml_airflow_provider.migration.airflow_api import AirflowApi, DagState
 from frogml_airflow_provider.migration.drift import drifted_fields
-from frogml_airflow_provider.migration.handover import Candidate, Native, Options, to_airflow, to_jfrog
+from frogml_airflow_provider.migration.handover import Candidate, Native, Options, Stopped, to_airflow, to_jfrog
+from frogml_airflow_provider.term import json_text, printable
 
 if TYPE_CHECKING:
     from frogml_airflow_provider.platform.jfrog.automations import AutomationsService
@@ -49,15 +56,28 @@ class RegisteredAutomations:
             raise HandoverError(str(error)) from None
         if found is None:
             return None
-        return Native(found.automation_id, bool(found.automation_spec.is_enabled), found.automation_spec)
+        return _native(found)
+
+    def named_all(self, name: str) -> list[Native]:
+        """Every automation called ``name``, from a fresh listing (what a check after a write needs)."""
+        self._all = None
+        return [_native(found) for found in self.all() if found.automation_spec.automation_name == name]
+
+    def running(self, native: Native, name: str) -> list[str]:
+        """The ids of the automation's executions still running."""
+        from frogml_airflow_provider.management.commands import EXECUTION_STATUSES
+
+        running = [code for code, said in EXECUTION_STATUSES.items() if said == "running"]
+        found = self.api.executions(native.automation_id, name)
+        return [str(item.execution_id) for item in found if item.run_details.status in running]
 
     def create(self, spec: Any) -> str:
         self._all = None
         return str(self.api.create(spec))
 
-    def update(self, automation_id: str, spec: Any) -> None:
+    def update(self, automation_id: str, spec: Any, *, enabled: bool | None = None) -> None:
         self._all = None
-        self.api.update(automation_id, spec)
+        self.api.update(automation_id, spec, enabled=enabled)
 
     def delete(self, automation_id: str, name: str) -> None:
         self._all = None
@@ -92,37 +112,73 @@ class RegisteredAutomations:
         return timestamp(latest, "start_time"), EXECUTION_STATUSES.get(latest.status, str(latest.status))
 
 
+def _native(found: Any) -> Native:
+    return Native(found.automation_id, bool(found.automation_spec.is_enabled), found.automation_spec)
+
+
 @contextmanager
 def _sides(conn_id: str, airflow_url: str | None) -> Iterator[tuple[AirflowApi, RegisteredAutomations]]:
     from frogml_airflow_provider.management.commands import session
 
-    with session(conn_id) as client:
-        airflow = AirflowApi(airflow_url)
-        try:
+    airflow = AirflowApi(airflow_url)  # a bad --airflow-url is refused before JFrog ML is called
+    try:
+        with session(conn_id) as client:
             yield airflow, RegisteredAutomations(client.automations)
-        finally:
-            airflow.close()
+    finally:
+        airflow.close()
 
 
 def load_candidates(path: Path) -> tuple[Path, dict[str, Candidate]]:
-    """The automations folder and its automations by name; HandoverError listing every problem."""
-    from frogml_airflow_provider.dags.loading import load_automations
-    from frogml_airflow_provider.dags.plan import dag_id_for
+    """The automations folder and its automations by name, looked up as the loader does
+    (``dags.catalog``: DAG ids, DAG-id collisions, the ledger); HandoverError listing every problem,
+    so that a command never acts on a DAG that belongs to another automation."""
+    from frogml_airflow_provider.dags.catalog import catalog
     from frogml_airflow_provider.export.native import automation_spec
 
     if not path.is_dir():
         raise HandoverError(f"{path}: not a folder; give the automations folder (the one beside the loader DAG file)")
-    report = load_automations(path)
-    if report.errors:
-        problems = "".join(f"\n  {error}" for error in report.errors)
+    found = catalog(path, file_timeout=_file_timeout())
+    if found.errors:
+        problems = "".join(f"\n  {error}" for error in found.errors)
         raise HandoverError(f"{path}: fix these first (frogml-airflow validate {path}):{problems}")
-    found = {}
-    for item in report.automations:
-        name = item.automation.name
-        found[name] = Candidate(
-            name, dag_id_for(name), os.path.relpath(item.file, path), item.automation, automation_spec(item.automation)
+    automations = {item.automation.name: item.automation for item in found.report.automations}
+    candidates = {}
+    for source, plan in found.plans:
+        automation = automations[plan.automation_name]
+        candidates[plan.automation_name] = Candidate(
+            plan.automation_name, plan.dag_id, source, automation, automation_spec(automation)
         )
-    return path, found
+    return path, candidates
+
+
+def _file_timeout() -> float:
+    """The loader's per-file budget, as this machine's Airflow configuration sets it."""
+    from frogml_airflow_provider.dags.budget import DEFAULT_FILE_TIMEOUT
+
+    try:
+        return float(os.environ.get("AIRFLOW__FROGML__AUTOMATION_FILE_TIMEOUT") or DEFAULT_FILE_TIMEOUT)
+    except ValueError:
+        return DEFAULT_FILE_TIMEOUT
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind like Ctrl-C (``Stopped``), so that a hand-over undoes itself."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Stopped(signum)
+
+    previous = {}
+    try:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            previous[signum] = signal.signal(signum, stop)
+    except ValueError:  # not the main thread (a test, the console): signals are not ours
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 # -- migrate ------------------------------------------------------------------------------------------------
@@ -140,44 +196,72 @@ def migrate(
     poll: float = 5.0,
 ) -> int:
     try:
-        folder, candidates = load_candidates(path)
-        missing = [name for name in names if name not in candidates]
-        if missing:
-            known = ", ".join(sorted(candidates)[:20]) or "none"
-            raise HandoverError(
-                f"no automation named {', '.join(map(repr, missing))} under {folder} (there are: {known})"
-            )
-        direction = "to Airflow" if back else "to JFrog ML"
-        if not dry_run and not yes:
-            if sys.stdin is None or not sys.stdin.isatty():
-                raise HandoverError(
-                    "not migrating without confirmation: stdin is not a terminal. "
-                    "Pass --yes, or --dry-run to see the steps"
-                )
-            from frogml_airflow_provider.management.register import ask
-
-            if not ask(f"move {len(names)} automation(s) {direction}? [y/N] "):
-                print("nothing moved")
-                return 1
-        options = Options(dry_run=dry_run, wait=wait, wait_timeout=wait_timeout, poll=poll)
-        failed = 0
-        with _sides(conn_id, airflow_url) as (airflow, jfrog):
-            for name in dict.fromkeys(names):
-                print(f"{name} ({candidates[name].source}) {direction}:")
-                try:
-                    (to_airflow if back else to_jfrog)(candidates[name], folder, airflow, jfrog, options)
-                except HandoverError as error:
-                    print(f"error  {error}", file=sys.stderr)
-                    failed += 1
-                    continue
-                if not dry_run:
-                    print(f"moved  {name} {direction}")
-        if dry_run:
-            print("dry run: nothing changed")
-        return 1 if failed else 0
+        with _stopped_by_sigterm():
+            return _migrate(path, names, conn_id, airflow_url, back, dry_run, yes, wait, wait_timeout, poll)
+    except HandoverInterrupted as error:
+        print(f"error  {printable(str(error))}", file=sys.stderr)
+        return error.exit_code
+    except (KeyboardInterrupt, Stopped) as error:
+        signum = int(getattr(error, "signum", signal.SIGINT))
+        print(
+            f"error  stopped ({signal.Signals(signum).name}) while no step was under way: the lines above say "
+            "what was done; check with frogml-airflow status",
+            file=sys.stderr,
+        )
+        return 128 + signum
     except FrogMLProviderError as error:
-        print(f"error  {error}", file=sys.stderr)
+        print(f"error  {printable(str(error))}", file=sys.stderr)
         return int(getattr(error, "exit_code", 1))
+
+
+def _migrate(
+    path: Path,
+    names: list[str],
+    conn_id: str,
+    airflow_url: str | None,
+    back: bool,
+    dry_run: bool,
+    yes: bool,
+    wait: bool,
+    wait_timeout: float,
+    poll: float,
+) -> int:
+    folder, candidates = load_candidates(path)
+    missing = [name for name in names if name not in candidates]
+    if missing:
+        known = ", ".join(sorted(candidates)[:20]) or "none"
+        raise HandoverError(f"no automation named {', '.join(map(repr, missing))} under {folder} (there are: {known})")
+    direction = "to Airflow" if back else "to JFrog ML"
+    if not dry_run and not yes:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise HandoverError(
+                "not migrating without confirmation: stdin is not a terminal. Pass --yes, or --dry-run to see the steps"
+            )
+        from frogml_airflow_provider.management.register import ask
+
+        if not ask(f"move {len(names)} automation(s) {direction}? [y/N] "):
+            print("nothing moved")
+            return 1
+    failed = 0
+    with _sides(conn_id, airflow_url) as (airflow, jfrog):
+        options = Options(
+            dry_run=dry_run, wait=wait, wait_timeout=wait_timeout, poll=poll, scrub=jfrog.api.session.scrub
+        )
+        for name in dict.fromkeys(names):
+            options.say(f"{name} ({candidates[name].source}) {direction}:")
+            try:
+                checked = (to_airflow if back else to_jfrog)(candidates[name], folder, airflow, jfrog, options)
+            except HandoverInterrupted:
+                raise
+            except HandoverError as error:
+                print(f"error  {printable(str(error))}", file=sys.stderr)
+                failed += 1
+                continue
+            if not dry_run:
+                options.say(f"moved  {name} {direction}" + (f" (checked: {checked})" if checked else ""))
+    if dry_run:
+        print("dry run: nothing changed")
+    return 1 if failed else 0
 
 
 # -- status -------------------------------------------------------------------------------------------------
@@ -273,23 +357,26 @@ def jfrog_if_set_up(conn_id: str, note: Callable[[str], None]) -> Iterator[Regis
 def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) -> int:
     try:
         folder, candidates = load_candidates(path)
-        with jfrog_if_set_up(conn_id, lambda text: print(f"note   {text}", file=sys.stderr)) as jfrog:
+        with jfrog_if_set_up(conn_id, lambda text: print(f"note   {printable(text)}", file=sys.stderr)) as jfrog:
             airflow = AirflowApi(airflow_url)
             try:
                 rows = status_rows(folder, candidates, airflow, jfrog)
             finally:
                 airflow.close()
     except FrogMLProviderError as error:
-        print(f"error  {error}", file=sys.stderr)
-        return int(getattr(error, "exit_code", 2))
+        print(f"error  {printable(str(error))}", file=sys.stderr)
+        return 2  # could not look: 1 means "scheduled on both sides"
+    except KeyboardInterrupt:  # it only reads: nothing to undo
+        print("error  interrupted (Ctrl-C): nothing was changed", file=sys.stderr)
+        return 130
     if as_json:
-        print(json.dumps([row.to_json() for row in rows], indent=2, ensure_ascii=False))
+        print(json_text([row.to_json() for row in rows]))
     else:
         print_status(rows)
     twice = [row.name for row in rows if row.scheduled_twice]
     if twice:
         print(
-            f"error  scheduled on both Airflow and JFrog ML: {', '.join(twice)}; pause one side "
+            f"error  scheduled on both Airflow and JFrog ML: {printable(', '.join(twice))}; pause one side "
             "(frogml-airflow pause NAME, or pause the DAG), or hand it over with frogml-airflow migrate",
             file=sys.stderr,
         )

@@ -43,12 +43,16 @@ def test_migrate_hands_one_automation_over_and_back(mock: Any, airflow: ApiServe
     assert native(mock, SCORING) is None  # the other automation is left alone
     steps = [line.split()[1] for line in done.out.splitlines() if line.startswith("  done")]
     assert steps == ["register", "pause", "record", "enable"]
+    checked = "(checked: DAG churn_retrain paused, churn_retrain enabled on JFrog ML, ledger: jfrog)"
+    assert f"moved  {CHURN} to JFrog ML {checked}" in done.out, done.out
 
     airflow.reserialize()  # the loader reads the ledger: the DAG stays, unscheduled
     assert dag(airflow)["timetable_summary"] is None
 
     back = cli("migrate", CHURN, "--path", automations, "--yes", "--back")
     assert back.code == 0, back.err
+    checked = "(checked: DAG churn_retrain active, churn_retrain disabled on JFrog ML, ledger: airflow)"
+    assert f"moved  {CHURN} to Airflow {checked}" in back.out, back.out
     assert native(mock).automation_spec.is_enabled is False
     assert ledger(automations) == {}
     assert dag(airflow)["is_paused"] is False
@@ -107,9 +111,9 @@ def _fail_pause(monkeypatch: pytest.MonkeyPatch, mock: Any) -> None:
 
 
 def _fail_ledger(monkeypatch: pytest.MonkeyPatch, mock: Any) -> None:
-    from frogml_airflow_provider.migration import handover
+    from frogml_airflow_provider.dags import ledger as module
 
-    original = handover.write_ledger
+    original = module.write_ledger
     calls = []
 
     def fail_first(ledger: Any) -> None:
@@ -118,7 +122,7 @@ def _fail_ledger(monkeypatch: pytest.MonkeyPatch, mock: Any) -> None:
             raise OSError(28, "No space left on device")
         original(ledger)
 
-    monkeypatch.setattr(handover, "write_ledger", fail_first)
+    monkeypatch.setattr(module, "write_ledger", fail_first)
 
 
 FAILURES: dict[str, Callable[[pytest.MonkeyPatch, Any], None]] = {
@@ -186,3 +190,61 @@ def test_a_run_that_starts_just_before_the_pause_undoes_the_pause_too(
     assert done.code == 1 and runs and runs[0] in done.err
     assert "Both sides are as they were" in done.err
     assert native(mock) is None and dag(airflow)["is_paused"] is False and ledger(automations) == {}
+
+
+def _interrupt(monkeypatch: pytest.MonkeyPatch, owner: Any, attribute: str, *, landed: bool) -> None:
+    """Ctrl-C in the first call of ``owner.attribute``: before it acts, or after it acted (the reply lost)."""
+    original = getattr(owner, attribute)
+    calls: list[int] = []
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) > 1:
+            return original(*args, **kwargs)
+        if landed:
+            original(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(owner, attribute, interrupted)
+
+
+def _owners() -> dict[str, tuple[Any, str]]:
+    from frogml_airflow_provider.dags import ledger as module
+    from frogml_airflow_provider.migration.airflow_api import AirflowApi
+    from frogml_airflow_provider.migration.commands import RegisteredAutomations
+
+    return {
+        "register": (RegisteredAutomations, "create"),
+        "pause": (AirflowApi, "set_paused"),
+        "record": (module, "write_ledger"),
+        "enable": (RegisteredAutomations, "toggle"),
+    }
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["before it acts", "after it acted"])
+@pytest.mark.parametrize("step", ["register", "pause", "record", "enable"])
+def test_ctrl_c_at_any_step_undoes_the_hand_over(
+    step: str, landed: bool, mock: Any, airflow: ApiServer, automations: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner, attribute = _owners()[step]
+    _interrupt(monkeypatch, owner, attribute, landed=landed)
+    done = cli("migrate", CHURN, "--path", automations, "--yes")
+    assert done.code == 130, done.err
+    assert "interrupted (Ctrl-C)" in done.err and "Both sides are as they were (checked:" in done.err, done.err
+    assert native(mock) is None and dag(airflow)["is_paused"] is False and ledger(automations) == {}
+
+
+@pytest.mark.parametrize("landed", [False, True], ids=["before it acts", "after it acted"])
+@pytest.mark.parametrize("step", ["disable", "unrecord", "unpause"])
+def test_ctrl_c_at_any_step_of_the_way_back_undoes_it(
+    step: str, landed: bool, mock: Any, airflow: ApiServer, automations: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("migrate", CHURN, "--path", automations, "--yes").code == 0
+    owners = _owners()
+    owner, attribute = {"disable": owners["enable"], "unrecord": owners["record"], "unpause": owners["pause"]}[step]
+    _interrupt(monkeypatch, owner, attribute, landed=landed)
+    done = cli("migrate", "--back", CHURN, "--path", automations, "--yes")
+    assert done.code == 130, done.err
+    assert "Both sides are as they were (checked:" in done.err, done.err
+    assert native(mock).automation_spec.is_enabled and dag(airflow)["is_paused"] is True
+    assert set(ledger(automations)) == {CHURN}

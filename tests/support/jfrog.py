@@ -417,6 +417,7 @@ def automations_mock_class(base: type, grpc: Any, execution: Any) -> type:
             self.runs: list[str] = []
             self.metadata: list[dict[str, str]] = []
             self.address = ""
+            self.list_gate: Any = None  # a threading.Event: ListAutomations waits for it (60 s at most)
 
         def fail(self, rpc: str, nth: int, *, after_write: bool = False, code: str = "", details: str = "") -> None:
             """Fail the ``nth`` call of ``rpc`` (counted from now): INTERNAL before it acts, or with
@@ -456,6 +457,9 @@ def automations_mock_class(base: type, grpc: Any, execution: Any) -> type:
             )
 
         def ListAutomations(self, request: Any, context: Any) -> Any:
+            if self.list_gate is not None:  # several commands held at their look-up: a race made certain
+                self.calls["ListAutomations (held)"] += 1
+                self.list_gate.wait(60)
             return self._guarded(
                 "ListAutomations", request, context, lambda: base.ListAutomations(self, request, context)
             )

@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import sys
 import tempfile
 import threading
 import warnings
@@ -103,6 +104,9 @@ def import_modules(names: dict[str, str]) -> SimpleNamespace:
     """
     _require("frogml")
     _require("grpc")
+    grpc_address_problem = "" if "frogml.core" in sys.modules else _grpc_address_env_problem()  # read at import
+    if grpc_address_problem:
+        raise SetupError(grpc_address_problem)
     ensure_writable_home()
     modules: dict[str, Any] = {}
     with warnings.catch_warnings(), _logging_left_alone():
@@ -115,10 +119,48 @@ def import_modules(names: dict[str, str]) -> SimpleNamespace:
                     f"talking to JFrog ML needs the frogml SDK, which is not installed ({error}); {INSTALL_HINT}"
                 ) from None
             except Exception as error:  # noqa: BLE001 - the SDK's import runs its own code: say what broke
+                if type(error).__name__ == "FrogmlGrpcAddressException" and os.environ.get(GRPC_ADDRESS_ENV):
+                    raise SetupError(_grpc_address_message(str(error).rpartition("Details: ")[2].strip())) from None
                 raise SetupError(
                     f"the frogml SDK failed to import ({type(error).__name__}: {error}); reinstall it: {INSTALL_HINT}"
                 ) from None
     return SimpleNamespace(**modules)
+
+
+GRPC_ADDRESS_ENV = "CONTROL_PLANE_GRPC_ADDRESS"  # read by the SDK itself when it is imported
+
+
+def _grpc_address_env_problem() -> str:
+    """What is wrong with ``CONTROL_PLANE_GRPC_ADDRESS``, as the SDK checks it at import ("" if fine):
+    the SDK takes a bare host name, and refuses the whole import otherwise."""
+    from urllib.parse import urlsplit
+
+    value = os.environ.get(GRPC_ADDRESS_ENV, "")
+    if not value:
+        return ""
+    if "://" in value:
+        return _grpc_address_message(f"it has a URL scheme ({value.split('://', 1)[0]}://)")
+    parts = urlsplit(f"//{value}")
+    if parts.path not in ("", "/"):
+        return _grpc_address_message(f"it has a path ({parts.path})")
+    if ":" in parts.netloc:
+        return _grpc_address_message("it has a port; the SDK always uses 443 (TLS)")
+    host = parts.hostname or ""
+    labels = host.rstrip(".").split(".")
+    valid = all(label and len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii() for label in labels)
+    if not host or not valid or any(label.startswith("-") or label.endswith("-") for label in labels):
+        return _grpc_address_message("it is not a host name")
+    return ""
+
+
+def _grpc_address_message(what: str) -> str:
+    shown = os.environ.get(GRPC_ADDRESS_ENV, "")
+    return (
+        f"the environment variable {GRPC_ADDRESS_ENV}={shown!r} is not a valid JFrog ML control plane address: "
+        f"{what}. The frogml SDK reads it when imported and takes a bare host name (grpc.acme.jfrog.io). "
+        "Fix or unset it; for a port or plaintext (a port-forward), set the frogml connection's host to "
+        "grpc://host:port instead"
+    )
 
 
 @contextmanager

@@ -136,7 +136,13 @@ def _with_enabled(spec: Any, enabled: bool | None) -> Any:
 
 
 def secret_values(spec: Any) -> Iterator[str]:
-    """The credentials in a spec's notifications: Slack webhooks, webhook URLs, header values."""
+    """The credentials in a spec: Slack webhooks, webhook URLs, header values of its notifications,
+    and a user part (a token) inside its git URI."""
+    from frogml_airflow_provider.automations._checks import uri_credentials
+
+    git_uri = spec.action.build_deploy.build_spec.git_model_source.git_uri if spec.HasField("action") else ""
+    if credentials := uri_credentials(git_uri):
+        yield credentials
     for slot in ("on_error", "on_success"):
         if not spec.HasField(slot):
             continue
