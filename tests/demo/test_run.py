@@ -16,13 +16,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.demo.test_tree import kill_tagged, tagged
 from tests.support.airflow import free_port
+from tests.support.processes import kill_tagged, new_tag, tagged
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")]
 
@@ -79,7 +78,7 @@ def test_one_sigint_stops_every_process_without_a_traceback(tmp_path: Path) -> N
     dags.mkdir()
     (dags / "hold.py").write_text(DAG)
     home, logs, output = tmp_path / "home", tmp_path / "logs", tmp_path / "terminal.txt"
-    port, tag = four_free_ports(), f"FROGML_DEMO_TEST_{uuid.uuid4().hex}"
+    port, tag = four_free_ports(), new_tag("FROGML_DEMO_TEST")
     env = {
         **os.environ,
         tag: "1",

@@ -7,38 +7,17 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.support.processes import kill_tagged, new_tag, tagged
+
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
 
-def tagged(tag: str) -> list[int]:
-    """Live processes whose environment carries ``tag``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and tag.encode() in (entry / "environ").read_bytes():
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if stat[0] != "Z":
-                    found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
-def kill_tagged(tag: str) -> None:
-    for pid in tagged(tag):
-        try:
-            os.kill(pid, 9)
-        except OSError:
-            pass
-
-
 def test_stop_tree_stops_a_detached_orphan_that_ignores_sigterm() -> None:
-    tag = f"FROGML_TREE_TEST_{uuid.uuid4().hex}"
+    tag = new_tag("FROGML_TREE_TEST")
     # The launcher's side, in a process of its own (a subreaper changes the process that calls it):
     # a child starts a grandchild in a new session that ignores SIGTERM, then exits, orphaning it.
     script = textwrap.dedent(

@@ -3,22 +3,39 @@ in a loop through two redeploys see only answers (first from the old build, then
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
+from pathlib import Path
 
-from frogml_airflow_provider.platform.base import DeploymentState
+from frogml_airflow_provider.platform.base import Build, BuildRequest, DeploymentState
 from frogml_airflow_provider.platform.local.platform import LocalPlatform, process_alive
-from tests.platform.test_local_platform import build, predict
-from tests.support import wait_serving
+from tests.support import spec, wait_build, wait_serving
 
 CLIENTS = 3
 
 
+def build(platform: LocalPlatform, repo: Path, key: str, factor: int) -> Build:
+    request = BuildRequest("tiny-model", spec(repo, env_vars=[f"FACTOR={factor}"]), key)
+    return wait_build(platform, platform.submit_build(request))
+
+
+def predict(url: str, rows: object) -> tuple[int, object]:
+    request = urllib.request.Request(url, data=json.dumps(rows).encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
 def test_a_redeploy_keeps_the_url_and_drops_no_request(local_platform: LocalPlatform, make_repo) -> None:
     repo = make_repo()
-    builds = [build(local_platform, repo, key=f"run-{factor}", env_vars=[f"FACTOR={factor}"]) for factor in (2, 3, 4)]
+    builds = [build(local_platform, repo, f"run-{factor}", factor) for factor in (2, 3, 4)]
     local_platform.deploy("tiny-model", builds[0].build_id, {})
     first = wait_serving(local_platform, "tiny-model")
     assert first.state is DeploymentState.SERVING
@@ -69,7 +86,7 @@ def test_a_redeploy_keeps_the_url_and_drops_no_request(local_platform: LocalPlat
 def test_a_port_taken_meanwhile_moves_the_endpoint(local_platform: LocalPlatform, make_repo) -> None:
     """Stopped, its port taken by another program: the next deploy serves on a new port (said by the
     endpoint it returns), rather than failing."""
-    done = build(local_platform, make_repo())
+    done = build(local_platform, make_repo(), "run-1", 2)
     local_platform.deploy("tiny-model", done.build_id, {})
     url = wait_serving(local_platform, "tiny-model").endpoint
     local_platform.stop_deployment("tiny-model", "default")
