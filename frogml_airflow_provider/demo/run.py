@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -57,7 +58,6 @@ def airflow_env(port: int, base: dict[str, str]) -> dict[str, str]:
         "AIRFLOW__CORE__HOSTNAME_CALLABLE": "frogml_airflow_provider.demo.run.loopback",
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(port + 2),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(port + 3),
@@ -99,6 +99,7 @@ class Launcher:
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     stopping: threading.Event = field(default_factory=threading.Event)
     signals: int = 0
+    logged: set[str] = field(default_factory=set)  # the children whose output goes to LOGS/<name>.log
 
     # -- signals -----------------------------------------------------------------------------
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -115,6 +116,8 @@ class Launcher:
     def start(self, name: str, argv: list[str], *, to_log: bool = True) -> subprocess.Popen[bytes]:
         """Start ``argv`` in a session of its own: the terminal's Ctrl-C reaches the launcher only."""
         out: IO[bytes] | None = open(self.logs / f"{name}.log", "ab") if to_log else None  # noqa: SIM115
+        if to_log:
+            self.logged.add(name)
         try:
             process = subprocess.Popen(
                 argv, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
@@ -137,19 +140,18 @@ class Launcher:
         del self.children[name]
         return int(process.returncode)
 
-    def log(self, name: str) -> Path:
-        return self.logs / f"{name}.log"
+    def log(self, name: str) -> str:
+        """Where ``name``'s output went."""
+        return str(self.logs / f"{name}.log") if name in self.logged else "its output above"
 
     def fail(self, message: str) -> int:
         say(message)
         return 1
 
     def exited(self) -> str | None:
-        """The first long-running child that ended on its own, if any."""
-        for name, process in self.children.items():
-            if name != "walkthrough" and process.poll() is not None:
-                return name
-        return None
+        """The first long-running child that ended on its own, if any (the walkthrough ends)."""
+        ended = [name for name, process in self.children.items() if process.poll() is not None]
+        return next((name for name in ended if name != "walkthrough"), None)
 
     def wait_until_up(self, timeout: float) -> str | None:
         """Poll the API server until it answers and the admin password exists: the password."""
@@ -159,7 +161,7 @@ class Launcher:
             self.check()
             reap(keep=[p.pid for p in self.children.values()])
             if (gone := self.exited()) is not None:
-                raise SystemExit(self.fail(f"Airflow's {gone} exited at start-up; see {self.log(gone)}"))
+                raise SystemExit(self.fail(f"the demo's {gone} exited at start-up; see {self.log(gone)}"))
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/version", timeout=2):
                     pass
@@ -221,8 +223,29 @@ def main(argv: list[str] | None = None) -> int:
         return int(done.code or 0)
 
 
+def taken_ports(port: int) -> list[str]:
+    """Which of the demo's ports another program holds on 127.0.0.1, named by their use."""
+    uses = ("Airflow", "the notification receiver", "Airflow's task log server", "Airflow's trigger log server")
+    taken = []
+    for offset, use in enumerate(uses):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            try:
+                probe.bind(("127.0.0.1", port + offset))
+            except OSError:
+                taken.append(f"{port + offset} ({use})")
+    return taken
+
+
 def run(launcher: Launcher, args: argparse.Namespace) -> int:
     python, env = sys.executable, launcher.env
+    if taken := taken_ports(args.port):
+        raise SystemExit(
+            launcher.fail(
+                f"port(s) {', '.join(taken)} are in use on 127.0.0.1 (another demo?); stop what uses them "
+                f"or choose other ports: bash scripts/demo.sh --port N uses N..N+3"
+            )
+        )
     home, url = Path(env["AIRFLOW_HOME"]), f"http://127.0.0.1:{args.port}"
     if args.automations is not None:
         validate = [str(Path(python).with_name("frogml-airflow")), "validate", str(args.automations)]
@@ -235,9 +258,9 @@ def run(launcher: Launcher, args: argparse.Namespace) -> int:
     if launcher.step("reset", [python, "-m", "frogml_airflow_provider.demo.reset", *WALKTHROUGH_UNPAUSES]) != 0:
         raise SystemExit(launcher.fail(f"could not reset the demo's trigger state; see {launcher.log('reset')}"))
     say(
-        "reset the metric triggers' state and paused "
-        f"{', '.join(WALKTHROUGH_UNPAUSES)} again, so this run retrains as the first did "
-        f"(runs and builds of earlier runs stay; to start from scratch, stop the demo and delete {home.parent})"
+        f"reset the metric triggers' state and paused {', '.join(WALKTHROUGH_UNPAUSES)} again: this run "
+        "retrains as the first did\n    (earlier runs and builds stay; to start from scratch, stop the demo "
+        f"and delete {home.parent})"
     )
     receiver = [python, "-m", "frogml_airflow_provider.demo.receiver", "--port", str(args.port + 1)]
     launcher.start("receiver", receiver, to_log=False)  # its lines (notifications) are part of the story
@@ -256,7 +279,7 @@ def run(launcher: Launcher, args: argparse.Namespace) -> int:
         reap(keep=[p.pid for p in launcher.children.values()])
         if (gone := launcher.exited()) is not None:
             code = launcher.children[gone].returncode
-            raise SystemExit(launcher.fail(f"Airflow's {gone} exited (code {code}); see {launcher.log(gone)}"))
+            raise SystemExit(launcher.fail(f"the demo's {gone} exited (code {code}); see {launcher.log(gone)}"))
         launcher.stopping.wait(1.0)
 
 

@@ -2,8 +2,8 @@
 in a session of its own, a grandchild detached further), one SIGINT to the launcher's process
 group (what Ctrl-C sends), and then: no process it started remains, no traceback was printed.
 
-Every process of the demo inherits a unique environment variable, so what is left is found
-whatever group, session or parent it ended up with.
+The launcher runs under tests/support/adopt.py, a subreaper: whatever the launcher leaves behind,
+however detached or renamed, is re-parented there and reported.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import ROOT
+from tests.support.adopt import descendants
 from tests.support.airflow import free_port
-from tests.support.processes import kill_tagged, new_tag, tagged
+from tests.support.processes import kill_tagged, listening, new_tag
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")]
 
@@ -62,17 +64,6 @@ def wait_for(what: str, check, timeout: float, launcher: subprocess.Popen, outpu
     raise AssertionError(f"{what} did not happen within {timeout:g} s:\n{output.read_text()}")
 
 
-def listening(port: int) -> set[str]:
-    """Local addresses listening on ``port`` (from /proc/net/tcp)."""
-    found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, port_hex = local.split(":")
-        if state == "0A" and int(port_hex, 16) == port:
-            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
-    return found
-
-
 def test_one_sigint_stops_every_process_without_a_traceback(tmp_path: Path) -> None:
     dags = tmp_path / "dags"
     dags.mkdir()
@@ -90,14 +81,22 @@ def test_one_sigint_stops_every_process_without_a_traceback(tmp_path: Path) -> N
         "PYTHONWARNINGS": "ignore",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+    pidfile, report = tmp_path / "launcher.pid", tmp_path / "report.json"
     argv = [sys.executable, "-m", "frogml_airflow_provider.demo.run", "--port", str(port), "--logs", str(logs)]
+    adopt = [sys.executable, "-m", "tests.support.adopt", str(pidfile), str(report), "--", *argv]
     with open(output, "wb") as terminal:
-        launcher = subprocess.Popen(argv, env=env, stdout=terminal, stderr=subprocess.STDOUT, start_new_session=True)
+        wrapper = subprocess.Popen(adopt, env=env, cwd=ROOT, stdout=terminal, stderr=subprocess.STDOUT)
     try:
-        wait_for("Airflow is up", lambda: "Airflow is up" in output.read_text(), 300, launcher, output)
+        wait_for("Airflow is up", lambda: "Airflow is up" in output.read_text(), 300, wrapper, output)
         # Loopback only, on the ports derived from --port (Airflow, receiver, two log servers).
-        for offset in range(4):
-            assert listening(port + offset) == {"127.0.0.1"}, (port + offset, listening(port + offset))
+        ports = {port + offset for offset in range(4)}
+
+        def sockets() -> set[tuple[str, int]]:
+            found = listening(list(descendants(wrapper.pid)))
+            return found if ports <= {number for _, number in found} else set()
+
+        sockets = wait_for("the four servers to listen", sockets, 60, wrapper, output)
+        assert {address for address, _ in sockets} == {"127.0.0.1"}, sockets
         token = post(port, "/auth/token", {"username": "admin", "password": password(home)})["access_token"]
 
         def run_started() -> bool:
@@ -107,30 +106,25 @@ def test_one_sigint_stops_every_process_without_a_traceback(tmp_path: Path) -> N
             except OSError:
                 return False  # the DAG is not parsed yet
 
-        wait_for("the DAG to accept a run", run_started, 180, launcher, output)
-        wait_for("the task's command to run", lambda: sleeping(tag), 240, launcher, output)
-        os.killpg(launcher.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
-        launcher.wait(timeout=60)
-        text = output.read_text()
-        assert launcher.returncode == 0, text
+        wait_for("the DAG to accept a run", run_started, 180, wrapper, output)
+        wait_for("the task's command to run", lambda: sleeping(wrapper.pid), 240, wrapper, output)
+        os.killpg(int(pidfile.read_text()), signal.SIGINT)  # what the terminal does on Ctrl-C
+        wrapper.wait(timeout=90)
+        text, result = output.read_text(), json.loads(report.read_text())
+        assert result["returncode"] == 0, text
         assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
         assert "stopped everything the demo started" in text
-        assert tagged(tag) == [], f"left running: {tagged(tag)}"
+        assert result["left"] == {}, f"left running: {result['left']}"
     finally:
-        if launcher.poll() is None:
-            os.killpg(launcher.pid, signal.SIGKILL)
+        if wrapper.poll() is None and pidfile.exists():
+            os.killpg(int(pidfile.read_text()), signal.SIGKILL)
+            wrapper.wait(timeout=30)
         kill_tagged(tag)
 
 
-def sleeping(tag: str) -> bool:
+def sleeping(root: int) -> bool:
     """Both the task's command and its detached grandchild run."""
-    names = set()
-    for pid in tagged(tag):
-        try:
-            names.add(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip())
-        except OSError:
-            continue
-    return {"sleep 610", "sleep 611"} <= names
+    return {"sleep 610", "sleep 611"} <= set(descendants(root).values())
 
 
 def password(home: Path) -> str:
@@ -145,3 +139,17 @@ def post(port: int, path: str, body: object, token: str | None = None) -> dict:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def test_ports_in_use_are_named_before_anything_starts(tmp_path: Path) -> None:
+    port = four_free_ports()
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"), "PYTHONWARNINGS": "ignore"}
+    argv = [sys.executable, "-m", "frogml_airflow_provider.demo.run", "--port", str(port), "--logs", str(tmp_path)]
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port + 1))
+        holder.listen(1)
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"port(s) {port + 1} (the notification receiver) are in use" in done.stdout
+    assert "--port N uses N..N+3" in done.stdout and "Traceback" not in done.stdout + done.stderr
+    assert not (tmp_path / "home").exists()  # nothing was started or written
