@@ -1,5 +1,7 @@
 """Finding a test's processes wherever they ended up: each carries a unique environment variable
-(a tag) that every descendant inherits, whatever group, session or parent it has by then."""
+(a tag) that every descendant inherits, whatever group, session or parent it has by then; except
+a process that calls ``setproctitle`` (Airflow's api-server, workers, log servers), which rewrites
+its environment block: to find those, run the command under tests/support/adopt.py."""
 
 from __future__ import annotations
 
