@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,11 +191,14 @@ class Launcher:
 
             LocalPlatform(state).shutdown()
         except Exception as error:  # noqa: BLE001 - the process sweep that follows stops them anyway
-            print(f"    (the local platform's own shutdown failed: {error}; its processes are killed instead)")
+            say(f"the local platform's own shutdown failed ({error}); its processes are killed instead")
 
 
 def say(text: str) -> None:
-    print(f"\n==> {text}", flush=True)
+    try:
+        print(f"\n==> {text}", flush=True)
+    except OSError:
+        pass  # the terminal is gone (SIGHUP): stopping goes on without it
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:
         launcher.stop_everything()
         return int(done.code or 0)
+    except Exception:  # noqa: BLE001 - a fault of the launcher itself: stop what it started, say where to look
+        (args.logs / "launcher.log").write_text(traceback.format_exc())
+        say(f"the demo's launcher failed; the details are in {args.logs / 'launcher.log'}")
+        launcher.stop_everything()
+        return 1
 
 
 def taken_ports(port: int) -> list[str]:
