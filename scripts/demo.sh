@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The main job: Airflow standalone on this machine with the example automations as DAGs.
-# Usage: bash scripts/demo.sh [--port 8080]    (Ctrl-C stops it)
+# The main job: Airflow on this machine with the example automations as DAGs, and a walkthrough.
+# Usage: bash scripts/demo.sh [--port 8080]
+# Ports: Airflow PORT, the notification receiver PORT+1, Airflow's log servers PORT+2 and PORT+3,
+# all on 127.0.0.1. Airflow's logs: .demo/logs/. One Ctrl-C stops everything it started.
 set -euo pipefail
 source "$(dirname "$0")/_env.sh" local
 PORT=8080
 [ "${1:-}" = "--port" ] && PORT="$2"
-RECEIVER_PORT="${RECEIVER_PORT:-$((PORT + 1))}"
 DEMO="$ROOT/.demo"
 mkdir -p "$DEMO"
 export AIRFLOW_HOME="$DEMO/airflow"
@@ -13,14 +14,7 @@ export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags_examples"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__PARALLELISM=4
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10
-export AIRFLOW__API__PORT="$PORT"
-export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$PORT/execution/"
 export PYTHONWARNINGS=ignore
-# Notifications of the demo's automations go to a local receiver that prints them.
-export FROGML_DEMO_WEBHOOK_URL="http://127.0.0.1:$RECEIVER_PORT/notify"
-
-frogml-airflow validate "$AIRFLOW__CORE__DAGS_FOLDER/automations"
-airflow db migrate >/dev/null
 
 # The example automation retrain_iris_classifier builds dags_examples/sample_model from git.
 # nightly_batch then scores dags_examples/batch_input/iris with it, into the local bucket
@@ -35,29 +29,11 @@ if [ ! -d "$SAMPLE" ]; then
   git clone -q --bare "$work" "$SAMPLE"
   rm -rf "$work"
 fi
-(
-  # Tell the user where to go once the API server answers.
-  for _ in $(seq 1 120); do
-    if python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
-        "http://127.0.0.1:$PORT/api/v2/version" >/dev/null 2>&1; then
-      password=$(python -c 'import json,sys; print(next(iter(json.load(open(sys.argv[1])).values())))' \
-        "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" 2>/dev/null || echo "see $AIRFLOW_HOME")
-      printf '\n==> Airflow is up: http://127.0.0.1:%s  (login: admin / %s)\n\n' "$PORT" "$password"
-      [ "${FROGML_DEMO_WALKTHROUGH:-1}" = 1 ] && \
-        python "$ROOT/scripts/demo_walkthrough.py" "http://127.0.0.1:$PORT" "$password" "$AIRFLOW_HOME/frogml-local"
-      exit 0
-    fi
-    sleep 1
-  done
-) &
-python -m frogml_airflow_provider.demo.receiver --port "$RECEIVER_PORT" &
-receiver_pid=$!
 
-stop_model_servers() {
-  kill "$receiver_pid" 2>/dev/null || true
-  # The local platform's model servers outlive Airflow's processes on purpose; not the demo's.
-  python -c 'import sys; from frogml_airflow_provider.platform.local.platform import LocalPlatform as P; P(sys.argv[1]).shutdown()' \
-    "$AIRFLOW_HOME/frogml-local" || true
-}
-trap stop_model_servers EXIT
-airflow standalone  # in the foreground, so that Ctrl-C reaches it
+# The launcher validates the automations, migrates the database, resets the walkthrough's trigger
+# state, starts Airflow's components (logs to .demo/logs/), the receiver and the walkthrough
+# (FROGML_DEMO_WALKTHROUGH=0 skips it), and owns stopping: frogml_airflow_provider/demo/run.py.
+walkthrough=(--walkthrough "$ROOT/scripts/demo_walkthrough.py")
+[ "${FROGML_DEMO_WALKTHROUGH:-1}" = 1 ] || walkthrough=()
+exec python -m frogml_airflow_provider.demo.run --port "$PORT" --logs "$DEMO/logs" \
+  --automations "$AIRFLOW__CORE__DAGS_FOLDER/automations" "${walkthrough[@]}"

@@ -58,7 +58,10 @@ def main(url: str, password: str, state_dir: str) -> int:
     if state != "success" or deployment is None:
         say(f"the run ended {state}; see its logs in the UI")
         return 1
-    say(f"2/4 the model serves: curl -X POST {deployment.endpoint} -d '{json.dumps([IRIS_ROW])}'")
+    say(
+        f"2/4 the model serves: curl -X POST {deployment.endpoint} -d '{json.dumps([IRIS_ROW])}'\n"
+        "    (the URL stays when the model is redeployed, as a JFrog ML variation's does)"
+    )
     say("3/4 triggering nightly_batch: the deployed model scores dags_examples/batch_input/iris, file by file")
     batch = run_dag("nightly_batch")
     days = sorted((Path(state_dir) / "buckets" / "iris-scores" / "nightly").glob("*"))  # one folder per run date

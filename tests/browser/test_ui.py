@@ -1,9 +1,12 @@
 """The whole thing as a person meets it: ``airflow standalone`` on free ports, headless Chromium
 logs in, opens a generated DAG's graph, triggers it, the run builds, gates and deploys the sample
-model, and a screenshot of the graph is saved (the README shows it)."""
+model, and a screenshot of the graph is saved: into a temporary folder, so that running the tests
+leaves the checkout as it was; ``bash scripts/screenshots.sh`` sets ``FROGML_SCREENSHOTS=docs`` to
+refresh the README's copy."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -18,7 +21,7 @@ from tests.support import EXAMPLES, ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-SCREENSHOT = ROOT / "docs" / "dag-graph.png"
+SCREENSHOT = "dag-graph.png"  # the README shows docs/dag-graph.png
 DAG = "retrain_iris_classifier"
 
 
@@ -71,11 +74,21 @@ def wait_for_dag(airflow: Standalone, timeout: float = 120) -> None:
             time.sleep(2)
 
 
-def test_log_in_trigger_the_generated_dag_and_watch_it_succeed(airflow: Standalone, browser) -> None:
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where the screenshot goes: a temporary folder, or ``$FROGML_SCREENSHOTS`` (scripts/screenshots.sh)."""
+    folder = Path(os.environ.get("FROGML_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_log_in_trigger_the_generated_dag_and_watch_it_succeed(airflow: Standalone, browser, screenshots: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shown
     from selenium.webdriver.support.ui import WebDriverWait
 
+    docs_copy = ROOT / "docs" / SCREENSHOT
+    before = docs_copy.read_bytes() if docs_copy.exists() else None
     wait = WebDriverWait(browser, 90)
     wait_for_dag(airflow)
     browser.get(f"{airflow.url}/")
@@ -109,8 +122,11 @@ def test_log_in_trigger_the_generated_dag_and_watch_it_succeed(airflow: Standalo
     browser.get(f"{airflow.url}/dags/{DAG}")
     wait.until(shown.presence_of_element_located((By.XPATH, "//*[text()='deploy']")))
     time.sleep(2)  # let the graph settle its layout
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(SCREENSHOT))
+    screenshot = screenshots / SCREENSHOT
+    assert browser.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 10_000  # a rendered page, not an empty one
+    if screenshots != docs_copy.parent:  # a test run leaves the tracked copy alone
+        assert (docs_copy.read_bytes() if docs_copy.exists() else None) == before
 
     browser.get(f"{airflow.url}/frogml/models/iris-classifier")  # the console the task links to
     wait.until(shown.presence_of_element_located((By.TAG_NAME, "svg")))

@@ -145,7 +145,7 @@ class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
             current = self.get_deployment(model_id, variation)
             if current and current.build_id == build_id and current.state in _UP:
                 return current  # idempotent: this build already serves or is starting
-            port = _free_port()
+            port = self._endpoint_port(model_id, variation)
             self.analytics.ensure_table(model_id)
             deploy_dir.mkdir(parents=True, exist_ok=True)
             env = {**os.environ, **limits.to_env()}
@@ -162,6 +162,16 @@ class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
                 spec=dict(deployment_spec),
             )
         return self.get_deployment(model_id, variation)  # type: ignore[return-value]
+
+    def _endpoint_port(self, model_id: str, variation: str) -> int:
+        """The port of the model variation's endpoint: the one it had (its servers hand it on, so a
+        redeploy keeps the URL), a new one on the first deploy or when another process took it."""
+        row = self.store.deployment_row(model_id, variation)
+        port = int(row["port"]) if row is not None and row["port"] else None
+        if port is None:
+            return _free_port()
+        held = any(s["port"] == port and runs(s["pid"], "server") for s in self.store.servers(model_id, variation))
+        return port if held or _bindable(port) else _free_port()
 
     def get_deployment(self, model_id: str, variation: str) -> Deployment | None:
         row = self.store.deployment_row(model_id, variation)
@@ -227,6 +237,16 @@ class LocalPlatform(LocalBatchJobs):  # batch jobs: platform/local/batch.py
     # -- analytics -------------------------------------------------------------------------
     def query(self, sql: str, *, timeout: float | None = None) -> QueryResult:
         return self.analytics.query(sql, timeout=timeout)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def _free_port() -> int:

@@ -11,7 +11,9 @@ the size limit (413), a body that is not UTF-8 JSON (400), a client too slow to 
 An idle connection is closed after the timeout. The limits come from the environment
 (:class:`ServerLimits`), set by the platform from the ``[frogml]`` options.
 
-When it is up it marks its deployment SERVING, but only if the registry still names it (a later
+When its model is loaded it takes the deployment's port (the same for every build of a model
+and variation: handed over by the server it replaces, without dropping a request, see
+handoff.py), marks its deployment SERVING, but only if the registry still names it (a later
 deploy may have replaced it; then it exits), and stops every other server of the same model and
 variation: one serves, none is left behind. It stops itself if its state folder disappears.
 """
@@ -33,12 +35,15 @@ from pathlib import Path
 from typing import Any
 
 from frogml_airflow_provider.platform.base import PlatformError
+from frogml_airflow_provider.platform.local import handoff
 from frogml_airflow_provider.platform.local.analytics import AnalyticsStore
 from frogml_airflow_provider.platform.local.paths import StateDir
 from frogml_airflow_provider.platform.local.processes import runs, signal_group, terminate
 from frogml_airflow_provider.platform.local.store import Store
 
 WATCH_SECONDS = 2.0  # how often a server checks that its state folder still exists
+BIND_SECONDS = 5.0  # how long a server retries binding its port before its deployment fails
+BACKLOG = 128  # connections the kernel queues for the endpoint (socketserver's default is 5)
 LINGER_SECONDS = 1.0  # after refusing a request, how long its unread body is drained
 
 
@@ -271,7 +276,7 @@ def serve(state_dir: Path, model_id: str, variation: str, build_id: str, port: i
 
     path = f"/v1/{model_id}/predict"
     identity = {"model_id": model_id, "build_id": build_id}
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(model, output, path, limits, record, identity))
+    server = EndpointServer(("127.0.0.1", port), make_handler(model, output, path, limits, record, identity), False)
     stopping = threading.Event()
 
     def stop(reason: str) -> None:
@@ -282,26 +287,77 @@ def serve(state_dir: Path, model_id: str, variation: str, build_id: str, port: i
 
     signal.signal(signal.SIGTERM, lambda *_: stop("SIGTERM"))
     with state.lock("deploy"):
-        promoted = store.mark_serving(model_id, variation, me)
-        others = [row["pid"] for row in store.servers(model_id, variation) if row["pid"] != me] if promoted else []
-        for pid in others:
-            if runs(pid, "server"):  # a pid left by a killed server may belong to someone else by now
-                signal_group(pid, signal.SIGTERM)  # the replaced server(s): asked now, waited on below
-    if not promoted:
-        print(f"not serving: a later deploy of {model_id} ({variation}) replaced this one", flush=True)
-        store.remove_server(me)
-        return
-    print(f"serving {model_id} build {build_id} ({variation}) on http://127.0.0.1:{port}{path}", flush=True)
-    for pid in others:
-        terminate(pid, "server")
-        store.remove_server(pid)
+        if not store.names_server(model_id, variation, me):
+            print(f"not serving: a later deploy of {model_id} ({variation}) replaced this one", flush=True)
+            store.remove_server(me)
+            return
+        others = [row for row in store.servers(model_id, variation) if row["pid"] != me]
+        try:
+            listener, source = endpoint(state.root, port, others)
+        except PlatformError as error:
+            store.fail_deployment(model_id, variation, me, str(error))
+            store.remove_server(me)
+            raise
+        server.attach(listener)
+        store.mark_serving(model_id, variation, me)
+        for row in others:
+            if runs(row["pid"], "server"):  # a pid left by a killed server may belong to someone else by now
+                signal_group(row["pid"], signal.SIGTERM)  # the replaced server(s): asked now, waited on below
+    print(f"serving {model_id} build {build_id} ({variation}) on http://127.0.0.1:{port}{path} ({source})", flush=True)
+    office = handoff.offer(listener, state.root, stopping)
+
+    def retire() -> None:  # while this one serves: each finishes the requests it accepted, then exits
+        for row in others:
+            terminate(row["pid"], "server", grace=limits.timeout + 5)
+            store.remove_server(row["pid"])
+
+    threading.Thread(target=retire, daemon=True).start()
     threading.Thread(target=watch, args=(state, stop, stopping), daemon=True).start()
     try:
         server.serve_forever()
     finally:
-        server.server_close()
+        if office is not None:
+            office.close()
+        server.server_close()  # waits for the requests in flight (EndpointServer.daemon_threads)
         if state.db.exists():
             store.remove_server(me)
+
+
+class EndpointServer(ThreadingHTTPServer):
+    """Serves on a listening socket it is given (bound here, or handed over by the server it replaces)."""
+
+    daemon_threads = False  # server_close() waits for the requests in flight: a replaced server drops none
+
+    def attach(self, listener: socket.socket) -> None:
+        self.socket.close()  # the unbound one socketserver made
+        listener.setblocking(False)  # two servers accept from one queue: the one that loses must not block
+        self.socket = listener
+        self.server_address = listener.getsockname()
+
+
+def endpoint(root: Path, port: int, others: list[Any]) -> tuple[socket.socket, str]:
+    """The deployment's listening socket: handed over by a server that has it, else bound anew."""
+    for row in reversed(others):  # the newest first
+        if row["port"] == port and runs(row["pid"], "server"):
+            listener = handoff.take(root, row["pid"], port)
+            if listener is not None:
+                return listener, f"taken over from server {row['pid']}"
+    deadline = time.monotonic() + BIND_SECONDS
+    while True:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", port))
+            listener.listen(BACKLOG)
+            return listener, "bound"
+        except OSError as error:
+            listener.close()
+            if time.monotonic() > deadline:
+                raise PlatformError(
+                    f"cannot listen on 127.0.0.1:{port}, this deployment's endpoint: {error.strerror}. Another "
+                    "process holds the port; stop it, or stop the deployment and deploy again for a new port"
+                ) from None
+            time.sleep(0.2)  # a replaced server that could not hand over may still be closing it
 
 
 def watch(state: StateDir, stop: Any, stopping: threading.Event) -> None:

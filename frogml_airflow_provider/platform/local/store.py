@@ -226,6 +226,11 @@ class Store:
     def deployments(self) -> list[sqlite3.Row]:
         return self._read("SELECT * FROM deployments ORDER BY model_id, variation")
 
+    def names_server(self, model_id: str, variation: str, pid: int) -> bool:
+        """True while the deployment is DEPLOYING with this server (no later deploy replaced it)."""
+        row = self.deployment_row(model_id, variation)
+        return row is not None and row["pid"] == pid and row["state"] == DeploymentState.DEPLOYING.value
+
     def mark_serving(self, model_id: str, variation: str, pid: int) -> bool:
         """SERVING, if the deployment still names this server (a later deploy may have replaced it)."""
         with self._db(create=False) as db:
