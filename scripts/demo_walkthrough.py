@@ -1,6 +1,7 @@
 """The demo's guided run, once Airflow answers: train and deploy the sample model, call it, score
 the shipped flowers with a batch job (nightly_batch), then make its error rate cross the threshold
-so that a metric-triggered retrain starts; then show where each automation runs (``status``).
+so that the metric watcher in the triggerer starts one retrain (and show its evaluations); then
+show where each automation runs (``status``).
 
     python scripts/demo_walkthrough.py http://127.0.0.1:8080 PASSWORD STATE_DIR
 """
@@ -74,9 +75,39 @@ def main(url: str, password: str, state_dir: str) -> int:
     call("PATCH", "/api/v2/dags/retrain_iris_on_errors", {"is_paused": False}, token)
     statuses = send_traffic(deployment.endpoint, IRIS_ROW, requests=20, bad=0.6, rate=10)
     say(
-        f"4/4 sent 20 predictions, {statuses[400]} of them failing; retrain_iris_on_errors was unpaused and "
-        "evaluates the error rate every minute: within a minute it starts one retrain (and no second one "
-        f"while the rate stays high). Watch {url}/dags/retrain_iris_on_errors and {url}/frogml/models/iris-classifier"
+        f"4/4 sent 20 predictions, {statuses[400]} of them failing, and unpaused retrain_iris_on_errors: the "
+        "triggerer evaluates its error rate every minute and starts a DAG run only when it crosses 0.25 "
+        "(no run for the evaluations that do not)..."
+    )
+    runs_path = "/api/v2/dags/retrain_iris_on_errors/dagRuns?order_by=-run_after&limit=5"
+    runs: list[dict[str, Any]] = []
+    for _ in range(60):  # the DAG's next parse starts its watcher; then the next minute's evaluation
+        runs = call("GET", runs_path, token=token)["dag_runs"]
+        if runs:
+            break
+        time.sleep(5)
+    if not runs:
+        say("    no run yet: see frogml-airflow evaluations retrain_iris_on_errors for what the watcher saw")
+    else:
+        run = runs[0]
+        say(f"    the error rate crossed: one DAG run, {run['dag_run_id']} ({run['run_type']}), retraining now")
+        run_path = f"/api/v2/dags/retrain_iris_on_errors/dagRuns/{urllib.request.quote(run['dag_run_id'])}"
+        for _ in range(80):
+            state = call("GET", run_path, token=token)["state"]
+            if state in ("success", "failed"):
+                break
+            time.sleep(3)
+        total = call("GET", runs_path, token=token)["total_entries"]
+        say(
+            f"    the retrain ended {state}; {total} run(s) of retrain_iris_on_errors in all, none while the rate "
+            f"stays high. Every evaluation: frogml-airflow evaluations retrain_iris_on_errors, and the chart at "
+            f"{url}/frogml/models/iris-classifier; the curl of step 2 still answers the redeployed model"
+        )
+    subprocess.run(
+        ["frogml-airflow", "evaluations", "retrain_iris_on_errors", "--limit", "5"],
+        env={**os.environ, "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"},
+        timeout=120,
+        check=False,
     )
     say("where each automation runs: frogml-airflow status dags_examples/automations (JFrog ML: not set up here)")
     automations = Path(__file__).resolve().parent.parent / "dags_examples" / "automations"
