@@ -115,8 +115,7 @@ class AirflowApi:
         return DagState(
             dag_id=dag_id,
             is_paused=bool(data.get("is_paused")),
-            scheduled=bool(data.get("timetable_periodic"))
-            or (data.get("next_dagrun_run_after") is not None and data.get("timetable_summary") not in (None, "None")),
+            scheduled=is_scheduled(data),
             last_run_state=str(last[0].get("state") or "") if last else "",
             last_run_at=str(last[0].get("run_after") or last[0].get("start_date") or "") if last else "",
         )
@@ -307,3 +306,14 @@ def _advice(status: int) -> str:
     if 300 <= status < 400:
         return "the URL redirects: give the API server's own address in --airflow-url / FROGML_AIRFLOW_URL"
     return "see the API server's log"
+
+
+def is_scheduled(dag: dict[str, Any]) -> bool:
+    """A DAG (as ``GET /api/v2/dags/{dag_id}`` answers) that creates runs by itself: on a timetable, or,
+    unpaused, on an asset (a metric-based automation's DAG, started by its watcher in the triggerer)."""
+    summary = dag.get("timetable_summary")
+    if dag.get("timetable_periodic") or (
+        dag.get("next_dagrun_run_after") is not None and summary not in (None, "None")
+    ):
+        return True
+    return (summary == "Asset" or bool(dag.get("asset_expression"))) and not dag.get("is_paused")
