@@ -71,6 +71,7 @@ import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 
+from frogml_airflow_provider.assets import frogml_build, frogml_model
 from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.operators.build import FrogMLBuildOperator
@@ -90,14 +91,21 @@ with DAG(
     doc_md={p.doc_md!r},
     default_args={{"owner": "frogml"}},
 ):
-    build = FrogMLBuildOperator(task_id="build", on_failure_callback=on_error, **{args[build]!r})
+    build = FrogMLBuildOperator(
+        task_id="build", on_failure_callback=on_error, outlets=[frogml_build({p.model_id!r})], **{args[build]!r}
+    )
     check = FrogMLBuildMetricBranchOperator(
         task_id="check_build_metric", on_failure_callback=on_error, **{args[check_build_metric]!r}
     )
-    deploy = FrogMLDeployOperator(task_id="deploy", on_failure_callback=on_error, **{args[deploy]!r})
+    deploy = FrogMLDeployOperator(
+        task_id="deploy",
+        on_failure_callback=on_error,
+        outlets=[frogml_model({p.model_id!r}, {variation!r})],
+        **{args[deploy]!r},
+    )
     build >> check >> [deploy, EmptyOperator(task_id="skip_deploy", on_failure_callback=on_error)]
 """
-HANDWRITTEN_BREAK = ("FrogMLDeployOperator(task_id", "FrogMLDeployOperatorr(task_id")
+HANDWRITTEN_BREAK = ("FrogMLDeployOperator(\n", "FrogMLDeployOperatorr(\n")
 
 # Probes run as ``python -c PROBE ARGS...``; their result is the JSON printed after MARK.
 DAGBAG_PROBE = """
@@ -176,6 +184,7 @@ def handwritten_dag(plan: DagPlan) -> str:
     return HANDWRITTEN.format(
         p=plan,
         args=args,
+        variation=args["deploy"]["deployment_spec"].get("variation_name") or "default",
         tags=set(plan.tags),
         # As render.py: a start_date only to run at once; run_immediately=timedelta(0) waits for the next tick.
         run_immediately="True" if plan.schedule.run_immediately else "timedelta(0)",

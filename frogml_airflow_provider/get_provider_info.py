@@ -51,6 +51,8 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        # frogml://models/<model_id>/<variation> and frogml://builds/<model_id> (assets.py)
+        "asset-uris": [{"schemes": ["frogml"], "handler": "frogml_airflow_provider.assets.normalize_uri"}],
         "hooks": [{"integration-name": "JFrog ML", "python-modules": ["frogml_airflow_provider.hooks.frogml"]}],
         "connection-types": [
             {

@@ -40,7 +40,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("platform.base", "platform.batch_folders"),  # the platform interface; batch folders and templates (pure)
     ("platform.local", "platform.jfrog"),  # the platforms; platform.jfrog.session is the JFrog ML client
     ("platform.registry", "platform.numbers"),  # a locator -> one of the platforms; numbers from queries, bounded
-    ("hooks",),
+    ("hooks", "assets"),  # assets: the frogml:// assets a DAG produces, the public helpers (Airflow's Asset)
+    ("lineage",),  # OpenLineage datasets and facets; imported only by the operators' get_openlineage_facets_*
     ("triggers",),
     ("operators",),
     ("notifications",),

@@ -13,6 +13,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, AssetWatcher, BaseNotifier, BaseOperator
 from pendulum import UTC, instance
 
+from frogml_airflow_provider.assets import frogml_batch_output, frogml_build, frogml_model
 from frogml_airflow_provider.automations import CustomWebhook, Notification, SlackNotification
 from frogml_airflow_provider.dags.plan import DagPlan, MetricWatch, SchedulePlan
 from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
@@ -71,11 +72,26 @@ def render(plan: DagPlan) -> DAG:
             extra["on_success_callback"] = on_success
         if watched is not None and not task.upstream:
             extra["inlets"] = [watched]  # the run's first task takes the crossing (operators/_crossing.py)
+        outlets = _outlets(plan, task.task_id, task.arguments)
+        if outlets:
+            extra["outlets"] = outlets
         tasks[task.task_id] = OPERATORS[task.task_id](task_id=task.task_id, dag=dag, **task.arguments, **extra)
     for task in plan.tasks:
         for upstream in task.upstream:
             tasks[upstream] >> tasks[task.task_id]
     return dag
+
+
+def _outlets(plan: DagPlan, task_id: str, arguments: Any) -> list[Any]:
+    """What a task produces, as assets (``assets.py``): the operator fills each event's extra at run time."""
+    if task_id == BUILD:
+        return [frogml_build(plan.model_id)]
+    if task_id == DEPLOY:
+        variation = arguments["deployment_spec"].get("variation_name") or "default"
+        return [frogml_model(plan.model_id, variation)]
+    if task_id == RUN_BATCH:
+        return [frogml_batch_output(plan.dag_id)]
+    return []
 
 
 def _watched_asset(plan: DagPlan) -> Asset:

@@ -8,12 +8,14 @@ from typing import Any
 
 from airflow.sdk import Context
 
+from frogml_airflow_provider.assets import output_uri
 from frogml_airflow_provider.errors import FrogMLBatchFailed, PlatformError
 from frogml_airflow_provider.operators._base import (
     FrogMLBaseOperator,
     run_key,
 )
 from frogml_airflow_provider.operators._crossing import take_crossing
+from frogml_airflow_provider.operators._outputs import emit_batch_output, evaluation, platform_kind
 from frogml_airflow_provider.operators.links import FrogMLBatchJobLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BatchJob, BatchJobRequest, BatchJobState
 from frogml_airflow_provider.platform.batch_folders import TEMPLATED_FIELDS, bare_codes, render_data_spec
@@ -73,6 +75,7 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
         self.batch_timeout = batch_timeout
         self.poll_interval = poll_interval
         self._job_id: str | None = None
+        self.lineage_extra: dict[str, Any] | None = None  # the output's asset event extra, for OpenLineage too
 
     def execute(self, context: Context) -> Any:
         crossing = take_crossing(context, self.inlets, self.log)
@@ -98,7 +101,7 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
         if job.build_id:
             context["ti"].xcom_push(key=BUILD_ID, value=job.build_id)
         if job.state.terminal:
-            return self._finish(job.to_event())
+            return self._finish(context, job.to_event())
         deadline = job.started_at + self._bound().total_seconds()
         self.defer_until(FrogMLBatchTrigger, deadline, self.poll_interval, job_id=job.job_id)
 
@@ -112,9 +115,9 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
             )
         if event.get("state") == "ERROR":
             raise PlatformError(f"could not follow batch job {job_id} of model {self.model_id!r}: {event.get('error')}")
-        return self._finish(event)
+        return self._finish(context, event)
 
-    def _finish(self, event: dict[str, Any]) -> str:
+    def _finish(self, context: Context, event: dict[str, Any]) -> str:
         state = BatchJobState(event["state"])
         job_id = event["job_id"]
         if state is not BatchJobState.SUCCESSFUL:
@@ -134,7 +137,42 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
             event.get("rows_done", 0),
             event.get("destination") or "the destination",
         )
+        self.lineage_extra = self._extra(context, event)
+        emit_batch_output(context, self.outlets, str(event.get("destination") or ""), self.lineage_extra, self.log)
         return job_id
+
+    def _extra(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """The output folder's asset event's extra (``assets.py``): nothing secret (URLs lose any login)."""
+        ti = context["ti"]
+        return {
+            "model_id": self.model_id,
+            "job_id": event["job_id"],
+            "build_id": event.get("build_id") or "",
+            "source": output_uri(str(event.get("source") or "")),
+            "destination": output_uri(str(event.get("destination") or "")),
+            "files": event.get("files_done", 0),
+            "rows": event.get("rows_done", 0),
+            "automation": self.automation_name,
+            "platform": platform_kind(self.hook),
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "evaluation": evaluation(context, self.task_id),
+        }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage (when its provider is installed): the input folder in, the output folder out."""
+        from frogml_airflow_provider import lineage as _lineage
+
+        extra = self.lineage_extra or {}
+        source = _lineage.folder_dataset(str(extra.get("source") or ""))
+        destination = _lineage.folder_dataset(str(extra.get("destination") or ""))
+        return _lineage.lineage([source] if source else [], [destination] if destination else [], extra, self.model_id)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        from frogml_airflow_provider import lineage as _lineage
+
+        facet = {"job_id": self._job_id, "automation": self.automation_name}
+        return _lineage.lineage([], [], facet, self.model_id)
 
     def on_kill(self) -> None:
         if self._job_id:

@@ -8,12 +8,14 @@ from typing import Any
 
 from airflow.sdk import Context
 
+from frogml_airflow_provider.assets import public_url
 from frogml_airflow_provider.errors import FrogMLBuildFailed, PlatformError
 from frogml_airflow_provider.operators._base import (
     FrogMLBaseOperator,
     run_key,
 )
 from frogml_airflow_provider.operators._crossing import take_crossing
+from frogml_airflow_provider.operators._outputs import emit, evaluation, platform_kind
 from frogml_airflow_provider.operators.links import FrogMLBuildLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState
 from frogml_airflow_provider.tasks import BUILD_ID, METRICS, complete
@@ -63,6 +65,7 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         self.build_timeout = build_timeout
         self.poll_interval = poll_interval
         self._build_id: str | None = None
+        self.lineage_extra: dict[str, Any] | None = None  # the asset event's extra, for OpenLineage too
 
     def execute(self, context: Context) -> Any:
         self.build_spec = complete(self.build_spec, "BuildSpecifications")  # the DAG holds only what was given
@@ -113,7 +116,40 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
         metrics = event.get("metrics") or {}
         context["ti"].xcom_push(key=METRICS, value=metrics)
         self.log.info("Build %s succeeded; metrics: %s", build_id, metrics or "none logged")
+        self.lineage_extra = emit(context, self.outlets, "builds", self._extra(context, build_id, metrics), self.log)
         return build_id
+
+    def _extra(self, context: Context, build_id: str, metrics: dict[str, Any]) -> dict[str, Any]:
+        """The build asset event's extra (``assets.py``): nothing secret (the git URL loses any login)."""
+        ti = context["ti"]
+        return {
+            "model_id": self.model_id,
+            "build_id": build_id,
+            "metrics": dict(metrics),
+            "git_uri": public_url(str(self.build_spec.get("git_uri") or "")),
+            "git_branch": self.build_spec.get("git_branch"),
+            "automation": self.automation_name,
+            "platform": platform_kind(self.hook),
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "evaluation": evaluation(context, self.task_id),
+        }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage (when its provider is installed): the git repository in, the build out."""
+        from frogml_airflow_provider import lineage as _lineage
+
+        return self._lineage(_lineage, [_lineage.build_dataset(self.model_id)])
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        from frogml_airflow_provider import lineage as _lineage
+
+        return self._lineage(_lineage, [])
+
+    def _lineage(self, _lineage: Any, outputs: list[Any]) -> Any:
+        git = _lineage.git_dataset(str(self.build_spec.get("git_uri") or ""))
+        facet = self.lineage_extra or {"build_id": self._build_id, "automation": self.automation_name}
+        return _lineage.lineage([git] if git else [], outputs, facet, self.model_id)
 
     def on_kill(self) -> None:
         if self._build_id:

@@ -9,11 +9,13 @@ from typing import Any
 
 from airflow.sdk import Context
 
+from frogml_airflow_provider.assets import public_url
 from frogml_airflow_provider.errors import FrogMLDeployFailed, PlatformError
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, trigger_initial_delay
+from frogml_airflow_provider.operators._outputs import emit, evaluation, platform_kind
 from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.platform.base import DeploymentState
-from frogml_airflow_provider.tasks import BUILD, BUILD_ID, ENDPOINT, complete
+from frogml_airflow_provider.tasks import BUILD, BUILD_ID, CHECK_BUILD_METRIC, ENDPOINT, GATE, METRICS, complete
 from frogml_airflow_provider.triggers.deployment import FrogMLDeploymentTrigger
 
 __all__ = ["FrogMLDeployFailed", "FrogMLDeployOperator"]  # FrogMLDeployFailed: defined in errors.py
@@ -55,6 +57,7 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
         self.build_task_id = build_task_id
         self.deploy_timeout = deploy_timeout
         self.poll_interval = poll_interval
+        self.lineage_extra: dict[str, Any] | None = None  # the asset event's extra, for OpenLineage too
 
     @property
     def variation(self) -> str:
@@ -101,4 +104,40 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
             )
         context["ti"].xcom_push(key=ENDPOINT, value=event["endpoint"])
         self.log.info("Model %s serves build %s at %s", self.model_id, event["build_id"], event["endpoint"])
+        self.lineage_extra = emit(context, self.outlets, "models", self._extra(context, event), self.log)
         return str(event["endpoint"])
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage (when its provider is installed): the build in, the deployed model out."""
+        from frogml_airflow_provider import lineage as _lineage
+
+        return self._lineage(_lineage, [_lineage.model_dataset(self.model_id, self.variation)])
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        from frogml_airflow_provider import lineage as _lineage
+
+        return self._lineage(_lineage, [])
+
+    def _lineage(self, _lineage: Any, outputs: list[Any]) -> Any:
+        facet = self.lineage_extra or {"automation": self.automation_name, "variation": self.variation}
+        return _lineage.lineage([_lineage.build_dataset(self.model_id)], outputs, facet, self.model_id)
+
+    def _extra(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """The model asset event's extra (``assets.py``): what now serves, why, and where; nothing secret."""
+        ti = context["ti"]
+        gate = ti.xcom_pull(task_ids=CHECK_BUILD_METRIC, key=GATE)
+        environments = self.deployment_spec.get("environments") or []
+        return {
+            "model_id": self.model_id,
+            "variation": self.variation,
+            "build_id": event["build_id"],
+            "metrics": ti.xcom_pull(task_ids=self.build_task_id, key=METRICS) or {},
+            "gate": gate if isinstance(gate, dict) else None,
+            "endpoint": public_url(str(event["endpoint"])),
+            "platform": platform_kind(self.hook),
+            "environments": [str(name) for name in environments],
+            "automation": self.automation_name,
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "evaluation": evaluation(context, self.build_task_id),
+        }

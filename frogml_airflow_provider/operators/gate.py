@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow.sdk import BaseBranchOperator, Context
 
+from frogml_airflow_provider.assets import json_safe
 from frogml_airflow_provider.automations import ThresholdDirection
 from frogml_airflow_provider.automations._checks import is_sql
 from frogml_airflow_provider.errors import OperatorArgumentError, PlatformError
@@ -74,6 +75,21 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
         self.deploy_task_id = deploy_task_id
         self.skip_task_id = skip_task_id
         self.frogml_conn_id = frogml_conn_id
+        self._gate: dict[str, Any] = {}  # the comparison made, for OpenLineage
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage (when its provider is installed): the build in (and the tables a SQL threshold
+        reads), the gate's decision as the ``frogml`` run facet."""
+        from frogml_airflow_provider import lineage as _lineage
+        from frogml_airflow_provider.operators._outputs import platform_kind
+
+        inputs = [_lineage.build_dataset(self.model_id)]
+        if self.threshold is not None and is_sql(self.threshold):
+            inputs += _lineage.analytics_datasets(self.threshold, platform_kind(self.hook))
+        facet = {**self._gate, "automation": self.automation_name, "platform": platform_kind(self.hook)}
+        return _lineage.lineage(inputs, [], json_safe(facet), self.model_id)
+
+    get_openlineage_facets_on_failure = get_openlineage_facets_on_complete
 
     def choose_branch(self, context: Context) -> str:
         ti = context["ti"]
@@ -103,6 +119,7 @@ class FrogMLBuildMetricBranchOperator(FrogMLOperatorMixin, BaseBranchOperator):
             "passed": passed,
         }
         ti.xcom_push(key=GATE, value=gate)
+        self._gate = {"build_id": str(build_id), "gate": gate}
         if isinstance(self.hook.platform, RecordsDecisions):
             self.hook.platform.record_decision("gate", self.model_id, str(build_id), gate)
         return self.deploy_task_id if passed else self.skip_task_id

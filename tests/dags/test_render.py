@@ -56,6 +56,7 @@ def test_examples_load_without_import_errors(bag: DagBag) -> None:
         "nightly_batch",
         "retrain_iris_classifier",
         "retrain_iris_on_errors",
+        "smoke_test_iris_classifier",  # an ordinary DAG scheduled on the iris model's deployment asset
     }
 
 
@@ -107,6 +108,24 @@ def test_a_metric_automation_is_scheduled_on_its_watched_asset(bag: DagBag) -> N
     assert drift.get_task("build").inlets == [asset]  # the run's first task takes the crossing
     assert drift.get_task("deploy").inlets == []
     assert drift.is_paused_upon_creation is True  # is_enabled=False: no watching until unpaused
+
+
+def test_build_deploy_and_batch_tasks_declare_the_assets_they_produce(bag: DagBag) -> None:
+    """Declared at parse time (the operators fill each event's extra when they succeed)."""
+    from airflow.sdk import Asset, AssetAlias
+
+    dag = bag.dags["retrain_my_model"]
+    assert dag.get_task("build").outlets == [Asset(uri="frogml://builds/my-model-id", group="frogml")]
+    assert dag.get_task("deploy").outlets == [Asset(uri="frogml://models/my-model-id/B", group="frogml")]
+    assert dag.get_task("check_build_metric").outlets == dag.get_task("skip_deploy").outlets == []
+    iris = bag.dags["retrain_iris_classifier"].get_task("deploy").outlets
+    assert iris == [Asset(uri="frogml://models/iris-classifier/default", group="frogml")]
+    assert bag.dags["nightly_batch"].get_task("run_batch").outlets == [
+        AssetAlias(name="frogml-batch-output/nightly_batch", group="frogml")
+    ]
+    # The example scheduled on the iris model's deployment: the asset the deploy task produces.
+    (scheduled,) = bag.dags["smoke_test_iris_classifier"].timetable.asset_condition.objects
+    assert scheduled == iris[0]
 
 
 def callbacks(task: object, kind: str) -> list[object]:
