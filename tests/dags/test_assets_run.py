@@ -1,7 +1,9 @@
 """Assets out and in, with Airflow's own machinery on a fresh AIRFLOW_HOME: ``airflow dags test`` of the
 iris automation deploys and emits the model's asset event (extra in the metadata DB); the scheduler's
 own step creates a run of the example DAG scheduled on that asset, and ``airflow tasks test`` of that
-run reads the event and calls the endpoint. A run whose gate fails emits no model event and starts nothing."""
+run reads the event and calls the endpoint. A run whose gate fails emits no model event and starts nothing.
+The OpenLineage provider's own file transport records the runs: one START/COMPLETE pair per operator,
+with the datasets and the ``frogml`` run facet, and not the notification's secret webhook URL."""
 
 from __future__ import annotations
 
@@ -34,11 +36,12 @@ from airflow.utils.sqlalchemy import prohibit_commit
 with create_session() as session, prohibit_commit(session) as guard:
     SchedulerJobRunner(job=Job())._create_dagruns_for_dags(guard, session)
 """
-SECRETS = ("password", "token", "EXAMPLE-NOT-A-REAL")
+WEBHOOK_TOKEN = "EXAMPLE-NOT-A-REAL-TOKEN-42"
+SECRETS = ("password", WEBHOOK_TOKEN)
 
 
 @pytest.fixture
-def airflow_home(tmp_path: Path, make_repo) -> dict[str, str]:
+def airflow_home(tmp_path: Path, make_repo, receiver) -> dict[str, str]:
     home, dags = tmp_path / "home", tmp_path / "dags"
     assert cli(["init", str(dags)]) == 0
     example = (EXAMPLES / "automations" / "iris_classifier.py").read_text()
@@ -56,6 +59,11 @@ def airflow_home(tmp_path: Path, make_repo) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "PYTHONWARNINGS": "ignore",
         "FROGML_SAMPLE_MODEL_REPO": str(make_repo(sample=True)),
+        "FROGML_DEMO_WEBHOOK_URL": f"{receiver.url}/hook?token={WEBHOOK_TOKEN}",  # the automation's on_success
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(tmp_path / "lineage.jsonl"), "append": True}
+        ),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "frogml-tests",
     }
     airflow(env, "db", "migrate")
     yield env
@@ -127,3 +135,26 @@ def test_a_deploy_emits_the_model_asset_and_the_dag_scheduled_on_it_runs(airflow
     assert done.returncode == 0, log[-4000:]
     assert f"Build {serving.build_id} of iris-classifier serves at {serving.endpoint}" in log
     assert "the endpoint answered [{'species': 0}, {'species': 2}]" in log
+
+    lineage = (home.parent / "lineage.jsonl").read_text()
+    assert WEBHOOK_TOKEN not in lineage
+    runs = [json.loads(line) for line in lineage.splitlines()]
+    retrain = [e for e in runs if e["job"]["name"].startswith("retrain_iris_classifier.")]
+    operators = ("build", "check_build_metric", "deploy")
+    for task in operators:
+        mine = [e for e in retrain if e["job"]["name"] == f"retrain_iris_classifier.{task}"]
+        kinds = [e["eventType"] for e in mine]
+        # One OpenLineage run per task: START first, one COMPLETE last. A deferred task (build, deploy)
+        # starts twice, before deferring and on resuming: the provider sends a START each time, same run id.
+        assert kinds[0] == "START" and kinds[-1] == "COMPLETE" and kinds.count("COMPLETE") == 1, (task, kinds)
+        assert set(kinds) == {"START", "COMPLETE"} and len(kinds) <= 3, (task, kinds)
+        assert len({e["run"]["runId"] for e in mine}) == 1, task
+    assert len([e for e in retrain if e["job"]["name"].endswith(".check_build_metric")]) == 2  # not deferred
+    done_ = {e["job"]["name"].split(".", 1)[1]: e for e in retrain if e["eventType"] == "COMPLETE"}
+    build, gate, deploy = (done_[task] for task in operators)
+    assert build["inputs"][0]["namespace"] == "file" and build["inputs"][0]["name"].endswith("repo")
+    assert [(d["namespace"], d["name"]) for d in build["outputs"]] == [("frogml://builds", "iris-classifier")]
+    assert build["run"]["facets"]["frogml"]["build_id"] == serving.build_id
+    assert gate["run"]["facets"]["frogml"]["gate"]["passed"] is True
+    assert [(d["namespace"], d["name"]) for d in deploy["outputs"]] == [("frogml://models", "iris-classifier/default")]
+    assert deploy["run"]["facets"]["frogml"]["endpoint"] == serving.endpoint
