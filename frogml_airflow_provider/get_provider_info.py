@@ -141,6 +141,15 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "16",
                         "default": "8",
                     },
+                    "upstream_assets": {
+                        "description": "Assets after which an automation's DAG also runs, besides its own "
+                        "schedule (cron, metric crossing or manual): a JSON object from automation name to "
+                        "asset URIs. The automation files stay as they are (export is unchanged).",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": '{"retrain_on_drift": ["frogml://models/feature-builder/default"]}',
+                        "default": "",
+                    },
                     "poll_interval": {
                         "description": "Seconds between status checks of a deferred build or deployment, "
                         "unless the operator sets poll_interval.",

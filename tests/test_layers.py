@@ -46,6 +46,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("operators",),
     ("notifications",),
     ("dags.timetable",),  # the generated DAGs' schedule (Airflow's core timetable, plugin-registered)
+    ("dags.upstream",),  # [frogml] upstream_assets: the assets a DAG also runs after
     ("dags.render", "dags.loader", "dags.import_errors", "dag_loader"),  # DAGs of operators and notifiers
     # The local platform's pages; the commands (JFrog ML's, the hand-over's, upgrade); demo tools.
     ("console", "management", "migration", "upgrade", "demo", "evaluations"),

@@ -10,13 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, AssetWatcher, BaseNotifier, BaseOperator
+from airflow.sdk import DAG, Asset, AssetAny, AssetOrTimeSchedule, AssetWatcher, BaseNotifier, BaseOperator
+from airflow.sdk.definitions.timetables.simple import OnceTimetable
 from pendulum import UTC, instance
 
 from frogml_airflow_provider.assets import frogml_batch_output, frogml_build, frogml_model
 from frogml_airflow_provider.automations import CustomWebhook, Notification, SlackNotification
 from frogml_airflow_provider.dags.plan import DagPlan, MetricWatch, SchedulePlan
 from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
+from frogml_airflow_provider.dags.upstream import upstream_assets
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
 from frogml_airflow_provider.operators.batch import FrogMLBatchOperator
@@ -45,16 +47,17 @@ OPERATORS: dict[str, Callable[..., BaseOperator]] = {
 
 def render(plan: DagPlan) -> DAG:
     watched = _watched_asset(plan) if plan.schedule.watch else None
+    upstream = upstream_assets(plan.automation_name)
     dag = DAG(
         dag_id=plan.dag_id,
-        schedule=[watched] if watched is not None else _timetable(plan.schedule),
+        schedule=_schedule(plan, watched, upstream),
         start_date=instance(plan.schedule.start_date, tz=UTC) if plan.schedule.start_date else None,
         catchup=False,
         max_active_runs=1,
         is_paused_upon_creation=plan.is_paused_upon_creation,
         tags=set(plan.tags),
         description=plan.description,
-        doc_md=plan.doc_md,
+        doc_md=plan.doc_md + _upstream_doc(upstream),
         default_args={"owner": "frogml"},
         auto_register=False,
     )
@@ -115,6 +118,27 @@ def _watched_asset(plan: DagPlan) -> Asset:
         group="frogml",
         watchers=[AssetWatcher(name=f"frogml_metric_{plan.dag_id}", trigger=trigger)],
     )
+
+
+def _schedule(plan: DagPlan, watched: Asset | None, upstream: list[Asset]) -> Any:
+    """The plan's schedule, or that *or* an event of an upstream asset (``dags/upstream.py``)."""
+    if watched is not None:
+        return AssetAny(watched, *upstream) if upstream else [watched]
+    timetable = _timetable(plan.schedule)
+    if not upstream:
+        return timetable
+    if timetable is None:
+        return AssetAny(*upstream)
+    if timetable == "@once":
+        timetable = OnceTimetable()
+    return AssetOrTimeSchedule(timetable=timetable, assets=AssetAny(*upstream))
+
+
+def _upstream_doc(upstream: list[Asset]) -> str:
+    if not upstream:
+        return ""
+    listed = ", ".join(f"`{asset.uri}`" for asset in upstream)
+    return f"\n\nAlso runs after each event of {listed} (`[frogml] upstream_assets`)."
 
 
 def _timetable(schedule: SchedulePlan) -> Any:
