@@ -47,17 +47,17 @@ OPERATORS: dict[str, Callable[..., BaseOperator]] = {
 
 def render(plan: DagPlan) -> DAG:
     watched = _watched_asset(plan) if plan.schedule.watch else None
-    upstream = upstream_assets(plan.automation_name)
+    also_after = upstream_assets(plan.automation_name)
     dag = DAG(
         dag_id=plan.dag_id,
-        schedule=_schedule(plan, watched, upstream),
+        schedule=_schedule(plan, watched, also_after),
         start_date=instance(plan.schedule.start_date, tz=UTC) if plan.schedule.start_date else None,
         catchup=False,
         max_active_runs=1,
         is_paused_upon_creation=plan.is_paused_upon_creation,
         tags=set(plan.tags),
         description=plan.description,
-        doc_md=plan.doc_md + _upstream_doc(upstream),
+        doc_md=plan.doc_md + _upstream_doc(also_after),
         default_args={"owner": "frogml"},
         auto_register=False,
     )
