@@ -84,6 +84,16 @@ def analytics_datasets(sql: str, platform: str) -> list[Dataset]:
     return [Dataset(namespace=f"frogml-analytics://{platform or 'unknown'}", name=name) for name in names]
 
 
+def metric_datasets(inlets: list[Any], platform: str) -> list[Dataset]:
+    """The tables the metric query of a metric-based automation reads (its watcher's trigger, in the
+    first task's inlets): the run's input when a crossing started it."""
+    found: list[Dataset] = []
+    for inlet in inlets:
+        for watcher in getattr(inlet, "watchers", None) or ():
+            found += analytics_datasets(str(getattr(watcher.trigger, "sql_query", "") or ""), platform)
+    return found
+
+
 def _dataset(uri: str) -> Dataset:
     parts = urlsplit(uri)
     if parts.scheme == "file":

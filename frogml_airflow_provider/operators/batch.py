@@ -166,7 +166,9 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
         extra = self.lineage_extra or {}
         source = _lineage.folder_dataset(str(extra.get("source") or ""))
         destination = _lineage.folder_dataset(str(extra.get("destination") or ""))
-        return _lineage.lineage([source] if source else [], [destination] if destination else [], extra, self.model_id)
+        metric = _lineage.metric_datasets(self.inlets, platform_kind(self.hook))
+        inputs = ([source] if source else []) + metric
+        return _lineage.lineage(inputs, [destination] if destination else [], extra, self.model_id)
 
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
         from frogml_airflow_provider import lineage as _lineage

@@ -148,8 +148,9 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
 
     def _lineage(self, _lineage: Any, outputs: list[Any]) -> Any:
         git = _lineage.git_dataset(str(self.build_spec.get("git_uri") or ""))
+        metric = _lineage.metric_datasets(self.inlets, platform_kind(self.hook))
         facet = self.lineage_extra or {"build_id": self._build_id, "automation": self.automation_name}
-        return _lineage.lineage([git] if git else [], outputs, facet, self.model_id)
+        return _lineage.lineage(([git] if git else []) + metric, outputs, facet, self.model_id)
 
     def on_kill(self) -> None:
         if self._build_id:

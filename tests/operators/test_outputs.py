@@ -213,3 +213,30 @@ def test_run_batch_attaches_its_output_folder_to_the_alias(local_conn: LocalPlat
     assert lineage.inputs == [Dataset(namespace="file", name=str(source))]
     assert lineage.outputs == [Dataset(namespace="file", name=str(out))]
     assert lineage.run_facets["frogml"].job_id == job_id
+
+
+def test_a_metric_based_run_reads_the_tables_of_the_watched_metric(local_conn: LocalPlatform) -> None:
+    """The watcher's trigger sits in the first task's inlets (dags/render.py): its query's tables are inputs."""
+    from airflow.sdk import Asset, AssetWatcher
+
+    from frogml_airflow_provider.triggers.metric import FrogMLMetricTrigger
+
+    trigger = FrogMLMetricTrigger(
+        dag_id="retrain",
+        automation_name="retrain",
+        model_id=MODEL,
+        trigger_name="error_rate",
+        sql_query="SELECT AVG(error) FROM tiny_model_predictions",
+        direction="ABOVE",
+        threshold="0.2",
+        cron="*/15 * * * *",
+        evaluate_at_start=False,
+    )
+    watched = Asset(uri="frogml-metric://retrain", watchers=[AssetWatcher(name="w", trigger=trigger)])
+    build = FrogMLBuildOperator(
+        task_id="build", model_id=MODEL, build_spec={"git_uri": "/srv/git/m.git"}, inlets=[watched]
+    )
+    assert build.get_openlineage_facets_on_complete(None).inputs == [
+        Dataset(namespace="file", name="/srv/git/m.git"),
+        Dataset(namespace="frogml-analytics://local", name="tiny_model_predictions"),
+    ]
