@@ -177,21 +177,23 @@ def stop(child: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def tree_rss_mb(process: subprocess.Popen[bytes]) -> float:
+def rss_mb(process: subprocess.Popen[bytes]) -> tuple[float, float]:
+    """(the supervisor's RSS, its children's: the trigger runner) in MB."""
     root = psutil.Process(process.pid)
-    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+    return root.memory_info().rss / 2**20, sum(p.memory_info().rss for p in root.children(recursive=True)) / 2**20
 
 
-def sample(process: subprocess.Popen[bytes], seconds: float) -> tuple[float, float]:
-    """(mean RSS MB of the process tree, CPU seconds per minute) over ``seconds``."""
+def sample(process: subprocess.Popen[bytes], seconds: float) -> tuple[tuple[float, float], float]:
+    """(mean RSS MB of the supervisor and of the runner, CPU seconds per minute of both) over ``seconds``."""
     root = psutil.Process(process.pid)
     procs = [root, *root.children(recursive=True)]
     cpu_before, began, rss = sum(sum(p.cpu_times()[:2]) for p in procs), time.monotonic(), []
     while time.monotonic() - began < seconds:
-        rss.append(tree_rss_mb(process))
+        rss.append(rss_mb(process))
         time.sleep(1.0)
     cpu = (sum(sum(p.cpu_times()[:2]) for p in procs) - cpu_before) * 60 / (time.monotonic() - began)
-    return sum(rss) / len(rss), cpu
+    supervisor, runner = (sum(column) / len(column) for column in zip(*rss, strict=True))
+    return (supervisor, runner), cpu
 
 
 def rows(home: Path, sql: str) -> list[tuple]:
@@ -273,7 +275,10 @@ def main() -> int:
             stop(child)
         shutil.rmtree(root, ignore_errors=True)
 
-    per_watcher_kb = (loaded_mb - baseline_mb) * 1024 / args.watchers
+    per_watcher_kb = (sum(loaded_mb) - sum(baseline_mb)) * 1024 / args.watchers
+    per_watcher_parts = [
+        (after - before) * 1024 / args.watchers for after, before in zip(loaded_mb, baseline_mb, strict=True)
+    ]
     queries_per_tick = groups if not args.no_share else args.watchers
     print(RULE)
     kind = "bare FileDeleteTrigger watchers (Airflow's own cost)" if args.bare else "metric watchers"
@@ -284,8 +289,9 @@ def main() -> int:
     )
     print(RULE)
     print(
-        f"triggerer RSS (supervisor + runner): {baseline_mb:.1f} MB idle -> {loaded_mb:.1f} MB with the watchers:"
-        f" {per_watcher_kb:.1f} KB per watcher (goal <= {KB_PER_WATCHER_GOAL:.0f})"
+        f"triggerer RSS (supervisor + runner): {sum(baseline_mb):.1f} MB idle -> {sum(loaded_mb):.1f} MB with the "
+        f"watchers: {per_watcher_kb:.1f} KB per watcher (goal <= {KB_PER_WATCHER_GOAL:.0f}); of it "
+        f"{per_watcher_parts[0]:.1f} KB in the supervisor, {per_watcher_parts[1]:.1f} KB in the trigger runner"
     )
     print(f"triggerer CPU: {baseline_cpu:.2f} s/min idle -> {loaded_cpu:.2f} s/min watching")
     longest = max(stalls, default=0.0)

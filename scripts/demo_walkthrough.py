@@ -63,6 +63,16 @@ def main(url: str, password: str, state_dir: str) -> int:
         f"2/4 the model serves: curl -X POST {deployment.endpoint} -d '{json.dumps([IRIS_ROW])}'\n"
         "    (the URL stays when the model is redeployed, as a JFrog ML variation's does)"
     )
+    smoke = "/api/v2/dags/smoke_test_iris_classifier/dagRuns?order_by=-run_after&limit=1"
+    for _ in range(20):  # scheduled on the model's deployment asset: the deploy's asset event starts it
+        found = call("GET", smoke, token=token)["dag_runs"]
+        if found and found[0]["state"] in ("success", "failed", "skipped"):
+            say(
+                "    the deploy emitted an asset event for frogml://models/iris-classifier/default; the ordinary "
+                f"DAG smoke_test_iris_classifier, scheduled on it, ran once ({found[0]['state']}): see its log"
+            )
+            break
+        time.sleep(3)
     say("3/4 triggering nightly_batch: the deployed model scores dags_examples/batch_input/iris, file by file")
     batch = run_dag("nightly_batch")
     days = sorted((Path(state_dir) / "buckets" / "iris-scores" / "nightly").glob("*"))  # one folder per run date

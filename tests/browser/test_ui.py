@@ -10,6 +10,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,6 +83,27 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
+def log_in(browser: Any, wait: Any, airflow: Standalone) -> None:
+    """Airflow's UI sends a browser without a session on to its login page after the first page loads:
+    a form found before that navigation is gone ("aborted by navigation"), so the login starts over."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as shown
+
+    for attempt in range(3):
+        try:
+            browser.get(f"{airflow.url}/")
+            wait.until(shown.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
+            browser.find_element(By.NAME, "password").send_keys(airflow.password)
+            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait.until(shown.url_to_be(f"{airflow.url}/"))
+            return
+        except (StaleElementReferenceException, WebDriverException) as error:
+            if attempt == 2 or (not isinstance(error, StaleElementReferenceException) and "navigat" not in str(error)):
+                raise
+            time.sleep(1)
+
+
 def test_log_in_trigger_the_generated_dag_and_watch_it_succeed(airflow: Standalone, browser, screenshots: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shown
@@ -91,11 +113,7 @@ def test_log_in_trigger_the_generated_dag_and_watch_it_succeed(airflow: Standalo
     before = docs_copy.read_bytes() if docs_copy.exists() else None
     wait = WebDriverWait(browser, 90)
     wait_for_dag(airflow)
-    browser.get(f"{airflow.url}/")
-    wait.until(shown.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(airflow.password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait.until(shown.url_to_be(f"{airflow.url}/"))
+    log_in(browser, wait, airflow)
 
     browser.get(f"{airflow.url}/dags/{DAG}")
     wait.until(shown.element_to_be_clickable((By.CSS_SELECTOR, "button[aria-label='Show Graph (Press g)']"))).click()
