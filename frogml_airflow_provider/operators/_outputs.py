@@ -23,6 +23,20 @@ def platform_kind(hook: Any) -> str:
     return str(hook.locator.get("kind") or "")
 
 
+def run_facts(operator: Any, context: Context, first_task_id: str) -> dict[str, Any]:
+    """What every extra carries: the model, the automation, the platform's kind, the DAG run, and the
+    metric crossing that started it (pushed by the run's first task, ``first_task_id``)."""
+    ti = context["ti"]
+    return {
+        "model_id": operator.model_id,
+        "automation": operator.automation_name,
+        "platform": platform_kind(operator.hook),
+        "dag_id": ti.dag_id,
+        "run_id": ti.run_id,
+        "evaluation": evaluation(context, first_task_id),
+    }
+
+
 def evaluation(context: Context, task_id: str) -> dict[str, Any] | None:
     """The metric crossing this run was started by (pushed by its first task), or None."""
     found = context["ti"].xcom_pull(task_ids=task_id, key=EVALUATION)

@@ -15,7 +15,7 @@ from frogml_airflow_provider.operators._base import (
     run_key,
 )
 from frogml_airflow_provider.operators._crossing import take_crossing
-from frogml_airflow_provider.operators._outputs import emit_batch_output, evaluation, platform_kind
+from frogml_airflow_provider.operators._outputs import emit_batch_output, platform_kind, run_facts
 from frogml_airflow_provider.operators.links import FrogMLBatchJobLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BatchJob, BatchJobRequest, BatchJobState
 from frogml_airflow_provider.platform.batch_folders import TEMPLATED_FIELDS, bare_codes, render_data_spec
@@ -143,20 +143,14 @@ class FrogMLBatchOperator(FrogMLBaseOperator):
 
     def _extra(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """The output folder's asset event's extra (``assets.py``): nothing secret (URLs lose any login)."""
-        ti = context["ti"]
         return {
-            "model_id": self.model_id,
+            **run_facts(self, context, self.task_id),
             "job_id": event["job_id"],
             "build_id": event.get("build_id") or "",
             "source": output_uri(str(event.get("source") or "")),
             "destination": output_uri(str(event.get("destination") or "")),
             "files": event.get("files_done", 0),
             "rows": event.get("rows_done", 0),
-            "automation": self.automation_name,
-            "platform": platform_kind(self.hook),
-            "dag_id": ti.dag_id,
-            "run_id": ti.run_id,
-            "evaluation": evaluation(context, self.task_id),
         }
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:

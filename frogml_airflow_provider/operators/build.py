@@ -15,7 +15,7 @@ from frogml_airflow_provider.operators._base import (
     run_key,
 )
 from frogml_airflow_provider.operators._crossing import take_crossing
-from frogml_airflow_provider.operators._outputs import emit, evaluation, platform_kind
+from frogml_airflow_provider.operators._outputs import emit, platform_kind, run_facts
 from frogml_airflow_provider.operators.links import FrogMLBuildLink, FrogMLModelLink
 from frogml_airflow_provider.platform.base import BuildRequest, BuildState
 from frogml_airflow_provider.tasks import BUILD_ID, METRICS, complete
@@ -121,18 +121,12 @@ class FrogMLBuildOperator(FrogMLBaseOperator):
 
     def _extra(self, context: Context, build_id: str, metrics: dict[str, Any]) -> dict[str, Any]:
         """The build asset event's extra (``assets.py``): nothing secret (the git URL loses any login)."""
-        ti = context["ti"]
         return {
-            "model_id": self.model_id,
+            **run_facts(self, context, self.task_id),
             "build_id": build_id,
             "metrics": dict(metrics),
             "git_uri": public_url(str(self.build_spec.get("git_uri") or "")),
             "git_branch": self.build_spec.get("git_branch"),
-            "automation": self.automation_name,
-            "platform": platform_kind(self.hook),
-            "dag_id": ti.dag_id,
-            "run_id": ti.run_id,
-            "evaluation": evaluation(context, self.task_id),
         }
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:

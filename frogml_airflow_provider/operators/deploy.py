@@ -12,7 +12,7 @@ from airflow.sdk import Context
 from frogml_airflow_provider.assets import public_url
 from frogml_airflow_provider.errors import FrogMLDeployFailed, PlatformError
 from frogml_airflow_provider.operators._base import FrogMLBaseOperator, poll_interval, trigger_initial_delay
-from frogml_airflow_provider.operators._outputs import emit, evaluation, platform_kind
+from frogml_airflow_provider.operators._outputs import emit, run_facts
 from frogml_airflow_provider.operators.links import FrogMLModelLink
 from frogml_airflow_provider.platform.base import DeploymentState
 from frogml_airflow_provider.tasks import BUILD, BUILD_ID, CHECK_BUILD_METRIC, ENDPOINT, GATE, METRICS, complete
@@ -128,16 +128,11 @@ class FrogMLDeployOperator(FrogMLBaseOperator):
         gate = ti.xcom_pull(task_ids=CHECK_BUILD_METRIC, key=GATE)
         environments = self.deployment_spec.get("environments") or []
         return {
-            "model_id": self.model_id,
+            **run_facts(self, context, self.build_task_id),
             "variation": self.variation,
             "build_id": event["build_id"],
             "metrics": ti.xcom_pull(task_ids=self.build_task_id, key=METRICS) or {},
             "gate": gate if isinstance(gate, dict) else None,
             "endpoint": public_url(str(event["endpoint"])),
-            "platform": platform_kind(self.hook),
             "environments": [str(name) for name in environments],
-            "automation": self.automation_name,
-            "dag_id": ti.dag_id,
-            "run_id": ti.run_id,
-            "evaluation": evaluation(context, self.build_task_id),
         }
