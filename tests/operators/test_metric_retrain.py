@@ -17,7 +17,8 @@ from frogml_airflow_provider.demo.traffic import send_traffic
 from frogml_airflow_provider.platform.base import BuildRequest, DeploymentState
 from frogml_airflow_provider.tasks import EVALUATION
 from frogml_airflow_provider.triggers import metric_history as history
-from frogml_airflow_provider.triggers.metric import FrogMLMetricTrigger, MemoryStore, evaluate
+from frogml_airflow_provider.triggers.metric import FrogMLMetricTrigger, MemoryStore
+from frogml_airflow_provider.triggers.metric_evaluation import evaluate
 from tests.support import spec, wait_build, wait_serving
 
 pytestmark = pytest.mark.slow

@@ -15,14 +15,8 @@ import pytest
 from airflow.triggers.base import BaseEventTrigger
 
 from frogml_airflow_provider.triggers import metric_history as history
-from frogml_airflow_provider.triggers.metric import (
-    SPREAD,
-    FrogMLMetricTrigger,
-    MemoryStore,
-    evaluate,
-    next_tick,
-    stagger,
-)
+from frogml_airflow_provider.triggers.metric import SPREAD, FrogMLMetricTrigger, MemoryStore, stagger
+from frogml_airflow_provider.triggers.metric_evaluation import evaluate, next_tick
 
 ERROR_RATE = "SELECT AVG(CASE WHEN error IS NULL THEN 0.0 ELSE 1.0 END) FROM tiny_model"
 FOREVER = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
