@@ -26,7 +26,8 @@ local batch job: its state and error carry the message), ``dags.budget.FileTimeo
 automation file past its time budget: reported as that file's ``AutomationLoadError``),
 ``console.known.ConsoleBusy`` (a console view that waited too long for its turn: said as the page),
 ``migration.steps.Stopped`` (SIGTERM unwinding a hand-over like Ctrl-C, a ``BaseException``:
-the hand-over undoes itself and raises ``HandoverInterrupted``).
+the hand-over undoes itself and raises ``HandoverInterrupted``), ``demo.run.Stop`` (the demo's
+launcher told to stop: it stops every process it started).
 
     FrogMLProviderError
     ├── AutomationSpecError (also ValueError)  an automation definition that is not valid

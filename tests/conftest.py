@@ -25,6 +25,15 @@ os.environ["AIRFLOW__FROGML__TRIGGER_INITIAL_DELAY"] = "0"  # the browser test s
 from tests.support import EXAMPLES, TINY_MODEL, Receiver, git  # noqa: E402 - after the environment above
 
 
+@pytest.fixture(autouse=True)
+def _fresh_metric_platforms() -> None:
+    """Metric evaluations keep one platform per connection id for a few minutes (a triggerer's
+    process); each test's ``frogml_default`` may point at another state folder."""
+    from frogml_airflow_provider.triggers import metric_evaluation
+
+    metric_evaluation._PLATFORMS.clear()
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated metadata database for this session (``airflow db migrate`` once)."""

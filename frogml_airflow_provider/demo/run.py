@@ -56,6 +56,11 @@ def airflow_env(port: int, base: dict[str, str]) -> dict[str, str]:
         **base,
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        # The demo's own admin and password file, whatever the environment says (the launcher reads it there).
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(
+            Path(base["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+        ),
         "AIRFLOW__CORE__HOSTNAME_CALLABLE": "frogml_airflow_provider.demo.run.loopback",
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
