@@ -119,6 +119,12 @@ def cluster(tmp_path: Path, control_plane: Any) -> Iterator[Cluster]:
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="20",
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL="3",
         AIRFLOW__CORE__PARALLELISM="32",
+        # A killed worker's prefetched, unstarted task messages come back only after the broker's
+        # visibility timeout (Airflow's default: a day): a minute here, so no run waits for them.
+        AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT="60",
+        # A task the killed worker had received but not started stays queued in Airflow: requeued
+        # after a minute instead of Airflow's ten.
+        AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT="60",
     )
     try:
         postgres.start()
