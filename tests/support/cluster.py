@@ -151,17 +151,23 @@ class Redis:
 
 
 def stop_group(process: subprocess.Popen[bytes], grace: float = 15) -> None:
-    """SIGTERM to the process's group (it was started in its own session), SIGKILL after ``grace``."""
-    if process.poll() is not None:
+    """SIGTERM to the process's group (it was started in its own session), SIGKILL after ``grace``;
+    then SIGKILL to whatever of the group outlived its leader (LocalExecutor workers and the API
+    server's uvicorn worker ignore SIGTERM, and were left running with PID 1 as parent)."""
+    try:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
         return
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
     except ProcessLookupError:
         pass
+    if process.poll() is None:
+        process.wait(10)
 
 
 @dataclass
