@@ -150,6 +150,15 @@ class Redis:
             stop_group(self.process)
 
 
+def run_airflow(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    """``airflow *args`` in ``env``; its output, or a failed assertion quoting it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert done.returncode == 0, f"airflow {' '.join(args)}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
+    return done.stdout
+
+
 def stop_group(process: subprocess.Popen[bytes], grace: float = 15) -> None:
     """SIGTERM to the process's group (it was started in its own session), SIGKILL after ``grace``;
     then SIGKILL to whatever of the group outlived its leader (LocalExecutor workers and the API
@@ -210,16 +219,7 @@ class Cluster:
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
 
     def airflow(self, *args: str, timeout: float = 300) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "airflow", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        assert done.returncode == 0, f"airflow {' '.join(args)}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
-        return done.stdout
+        return run_airflow(self.env, *args, timeout=timeout)
 
     def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = self.home / f"{name}.log"

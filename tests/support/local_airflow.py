@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.airflow import free_port
-from tests.support.cluster import stop_group
+from tests.support.cluster import run_airflow, stop_group
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -55,16 +55,7 @@ class LocalAirflow:
             del self.env[name]  # the test process's own connections are not this Airflow's
 
     def airflow(self, *args: str, timeout: float = 300) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "airflow", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        assert done.returncode == 0, f"airflow {' '.join(args)}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
-        return done.stdout
+        return run_airflow(self.env, *args, timeout=timeout)
 
     def start(self, *names: str) -> None:
         for name in names or COMPONENTS:
