@@ -32,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -41,6 +40,13 @@ import time
 from pathlib import Path
 
 import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from triggers import stop  # noqa: E402 - after sys.path: the build triggers' benchmark stops its children alike
+
+from tests.support.airflow import free_port  # noqa: E402
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 MODEL = "bench-model"
@@ -150,31 +156,10 @@ def prepare(root: Path, watchers: int, queries: int, share: bool, bare: bool = F
     return env
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [AIRFLOW, *args], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
     )
-
-
-def stop(child: subprocess.Popen[bytes]) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if child.poll() is not None:
-            return
-        try:
-            os.killpg(child.pid, sig)
-            child.wait(20)
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def rss_mb(process: subprocess.Popen[bytes]) -> tuple[float, float]:
