@@ -23,7 +23,6 @@ import pytest
 
 from frogml_airflow_provider.tasks import metric_asset_name
 from frogml_airflow_provider.triggers.metric_state import TriggerState
-from tests.migration.conftest import LOADER
 from tests.support.airflow import ApiServer, dag, start_api_server
 from tests.support.jfrog import HEADER_LINE, WEBHOOK
 
@@ -32,6 +31,13 @@ pytestmark = pytest.mark.slow
 
 METRIC = "retrain_on_drift"
 WATCHER = "frogml_airflow_provider.triggers.metric.FrogMLMetricTrigger"
+LOADER = "\n".join(
+    [
+        "from frogml_airflow_provider.dags.loader import load_dags",
+        'globals().update(load_dags(__file__, "automations"))',
+        "",
+    ]
+)
 SOURCE = """
 {name} = Automation(
     name="{name}",
