@@ -143,13 +143,9 @@ def test_a_deploy_emits_the_model_asset_and_the_dag_scheduled_on_it_runs(airflow
     operators = ("build", "check_build_metric", "deploy")
     for task in operators:
         mine = [e for e in retrain if e["job"]["name"] == f"retrain_iris_classifier.{task}"]
-        kinds = [e["eventType"] for e in mine]
-        # One OpenLineage run per task: START first, one COMPLETE last. A deferred task (build, deploy)
-        # starts twice, before deferring and on resuming: the provider sends a START each time, same run id.
-        assert kinds[0] == "START" and kinds[-1] == "COMPLETE" and kinds.count("COMPLETE") == 1, (task, kinds)
-        assert set(kinds) == {"START", "COMPLETE"} and len(kinds) <= 3, (task, kinds)
+        # One OpenLineage run per task, deferred ones (build, deploy) included: START, then COMPLETE.
+        assert [e["eventType"] for e in mine] == ["START", "COMPLETE"], task
         assert len({e["run"]["runId"] for e in mine}) == 1, task
-    assert len([e for e in retrain if e["job"]["name"].endswith(".check_build_metric")]) == 2  # not deferred
     done_ = {e["job"]["name"].split(".", 1)[1]: e for e in retrain if e["eventType"] == "COMPLETE"}
     build, gate, deploy = (done_[task] for task in operators)
     assert build["inputs"][0]["namespace"] == "file" and build["inputs"][0]["name"].endswith("repo")
