@@ -8,24 +8,22 @@ with the datasets and the ``frogml`` run facet, and not the notification's secre
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from frogml_airflow_provider.assets import build_uri, model_uri
-from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from tests.support import EXAMPLES
+from tests.support.dags_test import DEPLOYS, UNREACHABLE, airflow, iris_home
 
 pytestmark = pytest.mark.slow
 
 SMOKE = "smoke_test_iris_classifier"
-UNREACHABLE = "retrain_iris_unreachable"  # the iris automation with a threshold its build cannot meet
 # One step of the scheduler's loop: create the DAG runs that are due, asset-triggered ones included.
 SCHEDULER_STEP = """
 from airflow.jobs.job import Job
@@ -41,39 +39,16 @@ SECRETS = ("password", WEBHOOK_TOKEN)
 
 
 @pytest.fixture
-def airflow_home(tmp_path: Path, make_repo, receiver) -> dict[str, str]:
-    home, dags = tmp_path / "home", tmp_path / "dags"
-    assert cli(["init", str(dags)]) == 0
-    example = (EXAMPLES / "automations" / "iris_classifier.py").read_text()
-    (dags / "automations" / "iris_classifier.py").write_text(example)
-    unreachable = example.replace('"retrain_iris_classifier"', f'"{UNREACHABLE}"').replace(
-        'threshold="0.8"', 'threshold="1.0"'
-    )
-    assert unreachable != example
-    (dags / "automations" / "iris_unreachable.py").write_text(unreachable)
-    shutil.copy(EXAMPLES / "smoke_test_iris.py", dags)
+def airflow_home(tmp_path: Path, make_repo, receiver) -> Iterator[dict[str, str]]:
     env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "PYTHONWARNINGS": "ignore",
-        "FROGML_SAMPLE_MODEL_REPO": str(make_repo(sample=True)),
         "FROGML_DEMO_WEBHOOK_URL": f"{receiver.url}/hook?token={WEBHOOK_TOKEN}",  # the automation's on_success
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
             {"type": "file", "log_file_path": str(tmp_path / "lineage.jsonl"), "append": True}
         ),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "frogml-tests",
     }
-    airflow(env, "db", "migrate")
-    yield env
-    LocalPlatform(home / "frogml-local").shutdown()
-
-
-def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), *args], env=env, capture_output=True, text=True, timeout=600
-    )
+    with iris_home(tmp_path, make_repo(sample=True), also=(EXAMPLES / "smoke_test_iris.py",), env=env) as environment:
+        yield environment
 
 
 def scheduler_step(env: dict[str, str]) -> None:
@@ -108,7 +83,7 @@ def test_a_deploy_emits_the_model_asset_and_the_dag_scheduled_on_it_runs(airflow
     assert smoke_runs(home) == []
 
     # A gate that passes: the deploy's event carries what was deployed, and the smoke test is due.
-    done = airflow(env, "dags", "test", "retrain_iris_classifier")
+    done = airflow(env, "dags", "test", DEPLOYS)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     (deployed,) = events(home, model_uri("iris-classifier", "default"))
     platform = LocalPlatform(home / "frogml-local")

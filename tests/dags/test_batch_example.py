@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,14 +13,9 @@ import pytest
 from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from tests.support import EXAMPLES
+from tests.support.dags_test import airflow
 
 pytestmark = pytest.mark.slow
-
-
-def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), *args], env=env, capture_output=True, text=True, timeout=600
-    )
 
 
 def test_nightly_batch_scores_the_shipped_input(tmp_path: Path, make_repo) -> None:
