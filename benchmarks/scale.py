@@ -132,7 +132,7 @@ def automations_folder(root: Path, n: int, shares: int | None = None) -> tuple[P
 
 
 # The schedule as a dag-factory user writes it (Airflow's own cron timetable), and the generated DAGs'
-# own timetable (the provider's, see dags/timetable.py): with it, the DAGs are the same to the byte.
+# own timetable (the provider's, see dags/timetable.py): with it, the DAGs are the same (``same_dags``).
 AIRFLOW_TIMETABLE = "airflow.sdk.CronTriggerTimetable"
 PROVIDER_TIMETABLE = "frogml_airflow_provider.dags.timetable.FrogMLCronTimetable"
 
@@ -246,7 +246,7 @@ def report_bytes(work: Path) -> None:
 def report_sizes(sizes: list[int], work: Path, repeat: int, shares: int | None) -> None:
     print("\n2. One `airflow dag-processor -n 1` pass, whole process, Airflow's defaults; same DAGs both sides")
     print("   dag-factory: the schedule as its users write it (Airflow's CronTriggerTimetable); the bar is on it")
-    print("   dag-factory*: given the generated DAGs' own timetable (FrogMLCronTimetable): the same DAGs to the byte")
+    print("   dag-factory*: given the generated DAGs' own timetable (FrogMLCronTimetable): the same DAGs, outlets too")
     if repeat > 1:
         print(f"   median of {repeat} passes each, alternating loader / dag-factory (the machine's load varies)")
     print(f"   {same_dags(work)}")
