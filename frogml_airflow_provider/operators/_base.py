@@ -10,6 +10,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID, FrogMLHook
+from frogml_airflow_provider.operators import _lineage_once
 
 FROGML_GREEN = "#41bf47"
 
@@ -68,6 +69,18 @@ class FrogMLBaseOperator(FrogMLOperatorMixin, BaseOperator):
         self.model_id = model_id
         self.automation_name = automation_name
         self.frogml_conn_id = frogml_conn_id
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        # The task runner renders just before it tells the listeners the task runs: a resumed task's
+        # OpenLineage START would be its second (``_lineage_once``); it is quiet until it resumes.
+        super().render_template_fields(context, jinja_env)
+        if _lineage_once.resuming(context):
+            self._lineage_policy = _lineage_once.quiet_task_events(self.params)
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        if hasattr(self, "_lineage_policy"):
+            _lineage_once.restore_task_events(self.params, self.__dict__.pop("_lineage_policy"))
+        return super().resume_execution(next_method, next_kwargs, context)
 
     def defer_until(self, trigger_class: type[Any], deadline: float, poll: float | None, **identity: Any) -> None:
         """Wait in the triggerer for the platform's job named by ``identity`` (a build, a batch job)
