@@ -191,6 +191,10 @@ class OperatorArgumentError(FrogMLProviderError, ValueError):
     """An operator was given arguments that cannot go together; raised when the DAG is built."""
 
 
+class ApprovalSettingError(FrogMLProviderError, ValueError):
+    """``[frogml] approval_required`` or ``approval_timeout`` cannot be read: every bad entry is named."""
+
+
 class ManagementError(FrogMLProviderError):
     """A ``frogml-airflow`` command on JFrog ML failed (a registration stopped, a name unknown)."""
 
