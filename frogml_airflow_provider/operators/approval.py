@@ -103,17 +103,24 @@ class FrogMLApprovalOperator(FrogMLOperatorMixin, ApprovalOperator):
         return super().execute(context)  # parks the task until an answer (or the time-out's Reject)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        result = super().execute_complete(context=context, event=event)  # Reject: skips deploy
-        approved = result["chosen_options"] == [self.APPROVE]
+        if "error" not in event:
+            # Before Airflow's part: on Reject it skips ``deploy`` by raising (DownstreamTasksSkipped).
+            self.validate_chosen_options(event["chosen_options"])
+            self._settle(context, event)
+        return super().execute_complete(context=context, event=event)
+
+    def _settle(self, context: Context, event: dict[str, Any]) -> None:
+        """Say the decision: XCom ``approval``, the platform's record, the log, and unless approved a notification."""
+        approved = list(event["chosen_options"]) == [self.APPROVE]
         decision = APPROVED if approved else (TIMED_OUT if event.get("timedout") else REJECTED)
-        user = result.get("responded_by_user") or {}
-        at = result.get("responded_at")
+        user = (event.get("responded_by_user") or {}) if decision != TIMED_OUT else {}
+        at: Any = event.get("responded_at")
         ti = context["ti"]
         build_id = str(ti.xcom_pull(task_ids=self.build_task_id, key=BUILD_ID) or "")
         record = {
             "decision": decision,
-            "responded_by": str(user.get("name") or "") if decision != TIMED_OUT else "",
-            "responded_by_id": str(user.get("id") or "") if decision != TIMED_OUT else "",
+            "responded_by": str(user.get("name") or ""),
+            "responded_by_id": str(user.get("id") or ""),
             "responded_at": at.isoformat() if hasattr(at, "isoformat") else str(at or ""),
             "build_id": build_id,
             "variation": self.variation,
@@ -132,7 +139,6 @@ class FrogMLApprovalOperator(FrogMLOperatorMixin, ApprovalOperator):
         if not approved:
             status = APPROVAL_TIMED_OUT if decision == TIMED_OUT else DEPLOY_REJECTED
             self._tell(context, status, url="", responded_by=record["responded_by"])
-        return result
 
     def _request_body(self, build_id: Any, metrics: dict[str, Any], gate: dict[str, Any]) -> str:
         lines = [
