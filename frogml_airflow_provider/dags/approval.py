@@ -111,9 +111,9 @@ def _rule(raw: str) -> ApprovalRule | str:
     kind, colon, name = raw.partition(":")
     kind, name = kind.strip().lower(), name.strip()
     if not colon:
-        return f"has no kind: write {FORM}"
+        return "has no kind"
     if kind not in KINDS:
-        return f"has the unknown kind {kind!r}: write {FORM}"
+        return f"has the unknown kind {kind!r}"
     if not name:
         return f"names no {kind}"
     if kind == "variation":
