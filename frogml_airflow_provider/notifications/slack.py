@@ -68,16 +68,18 @@ def _approval_message(facts: RunFacts, link: str) -> dict[str, Any]:
     approval = facts.approval or {}
     url = str(approval.get("url") or "")
     who = str(approval.get("responded_by") or "")
+    hours = approval.get("timeout_hours")
+    within = f"{hours:g}" if isinstance(hours, (int, float)) else "?"
     if facts.status == AWAITING_APPROVAL:
         title = f"⏳ *{facts.automation}* wants to deploy build {facts.build_id or '—'}: approve or reject"
         if url:
             action = f"<{url}|Approve or reject in Airflow>"
         else:
             action = "Approve or reject in Airflow: Browse → Required Actions ([api] base_url is not set: no link)"
-        after = f"No answer within {approval.get('timeout_hours', '?')} h counts as Reject."
+        after = f"No answer within {within} h counts as Reject."
         text = f"{action}. {after}"
     elif facts.status == APPROVAL_TIMED_OUT:
-        title = f"⌛ *{facts.automation}*: no approval within {approval.get('timeout_hours', '?')} h, deploy skipped"
+        title = f"⌛ *{facts.automation}*: no approval within {within} h, deploy skipped"
         text = f"<{link}|Open the Airflow run>" if link else ""
     else:
         title = f"🚫 *{facts.automation}*: deploy rejected{' by ' + who if who else ''}, deploy skipped"
