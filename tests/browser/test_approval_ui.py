@@ -13,8 +13,8 @@ import pytest
 
 from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
+from tests.browser.chrome import CHROMEDRIVER, CHROMIUM, log_in, new_driver
 from tests.browser.standalone import Standalone, start
-from tests.browser.test_ui import CHROMEDRIVER, CHROMIUM, log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -57,16 +57,7 @@ def airflow(tmp_path: Path, make_repo, receiver) -> Any:
 
 @pytest.fixture
 def chrome(tmp_path: Path) -> Any:
-    """Headless Chromium, as test_ui's ``browser``."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1400,900"):
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chrome'}")
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = new_driver(tmp_path / "chrome")
     yield driver
     driver.quit()
 
@@ -115,7 +106,7 @@ def test_approve_and_reject_in_airflows_required_actions_page(airflow: Standalon
     browser = chrome
     wait = WebDriverWait(browser, 90)
     runs = {name: trigger_and_wait_for_the_request(airflow, name) for name in NAMES}
-    log_in(browser, wait, airflow)
+    log_in(browser, wait, airflow.url, airflow.password)
     click(browser, wait, airflow, "approve_in_ui", runs["approve_in_ui"], "Approve")
     click(browser, wait, airflow, "reject_in_ui", runs["reject_in_ui"], "Reject")
 

@@ -3,14 +3,29 @@ its link, a rejection with who rejected, a time-out; over real loopback servers,
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
+import pytest
+from airflow.sdk import DAG
+
+from frogml_airflow_provider.notifications._delivery import DeliveryPolicy
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
 from frogml_airflow_provider.tasks import APPROVAL_CONTEXT
-from tests.notifications.test_notifiers import FAST, context
+from tests.support import TaskInstanceXCom
 
+FAST = DeliveryPolicy(timeout=2.0, attempts=2, backoff=0.01)
 LINK = "https://airflow.example/dags/retrain/runs/manual__1/tasks/approve_deploy/required_actions?map_index=-1"
+
+
+def context() -> dict[str, object]:
+    ti = TaskInstanceXCom("build")
+    ti.xcom_push("build_id", "b-42")
+    ti.task_id, ti.state = "approve_deploy", "running"
+    ti.log_url = "http://airflow.test/dags/retrain/runs/manual__1"
+    run = SimpleNamespace(logical_date=datetime(2026, 12, 5, tzinfo=UTC), run_id="manual__1", dag_id="retrain")
+    return {"ti": ti, "dag": DAG(dag_id="retrain", schedule=None), "dag_run": run}
 
 
 def news(status: str, url: str = "", by: str = "") -> dict[str, object]:
