@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from urllib.parse import quote
 
+from frogml_airflow_provider.console.approvals import approvals_section
 from frogml_airflow_provider.console.charts import Point, chart
 from frogml_airflow_provider.platform.base import ShowsHistory
 from frogml_airflow_provider.triggers.metric_history import WatcherHistory
@@ -97,7 +98,8 @@ def model_page(
     metric = str(gates[-1].detail["metric"]) if gates else "build metric"
     body = (
         f"<h2>Deployments</h2>{deployments_table(platform, model_id)}"
-        f"<h2>{escape(metric)} across builds</h2>"
+        + approvals_section(platform, model_id)
+        + f"<h2>{escape(metric)} across builds</h2>"
         + chart(gate_points, title=f"{metric} per build", marked_as="deployed", unmarked_as="not deployed")
         + _trigger_charts(platform, model_id, watchers)
     )

@@ -104,6 +104,7 @@ class DagPlan:
     tasks: tuple[TaskPlan, ...]
     on_success: Notification | None  # held in memory only: secrets never go into arguments
     on_error: Notification | None
+    approval: tuple[str, ...] = ()  # the [frogml] approval_required entries naming it (dags.approval)
 
     @property
     def success_tasks(self) -> tuple[str, ...]:

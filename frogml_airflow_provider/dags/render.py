@@ -21,11 +21,13 @@ from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
 from frogml_airflow_provider.dags.upstream import upstream_assets
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
+from frogml_airflow_provider.operators.approval import FrogMLApprovalOperator
 from frogml_airflow_provider.operators.batch import FrogMLBatchOperator
 from frogml_airflow_provider.operators.build import FrogMLBuildOperator
 from frogml_airflow_provider.operators.deploy import FrogMLDeployOperator
 from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
 from frogml_airflow_provider.tasks import (
+    APPROVE_DEPLOY,
     BUILD,
     CHECK_BUILD_METRIC,
     DEPLOY,
@@ -42,6 +44,7 @@ OPERATORS: dict[str, Callable[..., BaseOperator]] = {
     DEPLOY: FrogMLDeployOperator,
     SKIP_DEPLOY: EmptyOperator,
     RUN_BATCH: FrogMLBatchOperator,
+    APPROVE_DEPLOY: FrogMLApprovalOperator,  # only where [frogml] approval_required names the automation
 }
 
 
@@ -77,6 +80,10 @@ def render(plan: DagPlan) -> DAG:
             extra["on_success_callback"] = on_success
         if metric_asset is not None and not task.upstream:
             extra["inlets"] = [metric_asset]  # the run's first task takes the crossing (operators/_crossing.py)
+        if task.task_id == APPROVE_DEPLOY:
+            # The request and a rejection go where the automation reports its outcomes: on_success's
+            # target (a rejected deploy is a decision, not a failure), else on_error's.
+            extra["notifier"] = on_success or on_error
         outlets = _outlets(plan, task.task_id, task.arguments)
         if outlets:
             extra["outlets"] = outlets
