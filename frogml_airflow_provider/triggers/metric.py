@@ -243,7 +243,7 @@ class FrogMLMetricTrigger(BaseEventTrigger):
                 threshold=threshold if error is None else None,
                 error=error,
                 crossing=decision.state.crossing if decision.send else None,
-            )
+            ),
         )
         if not decision.send:
             return None
