@@ -50,7 +50,7 @@ class FrogMLOperatorMixin:
         return FrogMLHook(frogml_conn_id=self.frogml_conn_id)
 
 
-class FrogMLBaseOperator(FrogMLOperatorMixin, BaseOperator):
+class FrogMLBaseOperator(_lineage_once.OneStartPerRun, FrogMLOperatorMixin, BaseOperator):
     """What the FrogML operators that act on one model share.
 
     :param model_id: the JFrog ML model (its id, as in the automation's ``model_id``).
@@ -69,18 +69,6 @@ class FrogMLBaseOperator(FrogMLOperatorMixin, BaseOperator):
         self.model_id = model_id
         self.automation_name = automation_name
         self.frogml_conn_id = frogml_conn_id
-
-    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
-        # The task runner renders just before it tells the listeners the task runs: a resumed task's
-        # OpenLineage START would be its second (``_lineage_once``); it is quiet until it resumes.
-        super().render_template_fields(context, jinja_env)
-        if _lineage_once.resuming(context):
-            self._lineage_policy = _lineage_once.quiet_task_events(self.params)
-
-    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
-        if hasattr(self, "_lineage_policy"):
-            _lineage_once.restore_task_events(self.params, self.__dict__.pop("_lineage_policy"))
-        return super().resume_execution(next_method, next_kwargs, context)
 
     def defer_until(self, trigger_class: type[Any], deadline: float, poll: float | None, **identity: Any) -> None:
         """Wait in the triggerer for the platform's job named by ``identity`` (a build, a batch job)

@@ -43,3 +43,21 @@ def restore_task_events(params: Any, previous: Param | None) -> None:
         params[POLICY_PARAM] = previous
     elif POLICY_PARAM in params:
         del params[POLICY_PARAM]
+
+
+class OneStartPerRun:
+    """Mixed into an operator that defers: its resumed process sends no second OpenLineage START."""
+
+    params: Any
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        # The task runner renders just before it tells the listeners the task runs: a resumed task's
+        # START would be its second; it is quiet until it resumes.
+        super().render_template_fields(context, jinja_env)  # type: ignore[misc]
+        if resuming(context):
+            self._lineage_policy = quiet_task_events(self.params)
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Any) -> Any:
+        if hasattr(self, "_lineage_policy"):
+            restore_task_events(self.params, self.__dict__.pop("_lineage_policy"))
+        return super().resume_execution(next_method, next_kwargs, context)  # type: ignore[misc]

@@ -19,6 +19,7 @@ from airflow.sdk import BaseNotifier, Context
 
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID
 from frogml_airflow_provider.operators._base import FrogMLOperatorMixin
+from frogml_airflow_provider.operators._lineage_once import OneStartPerRun
 from frogml_airflow_provider.platform.base import RecordsDecisions
 from frogml_airflow_provider.tasks import (
     APPROVAL,
@@ -37,7 +38,7 @@ DEFAULT_TIMEOUT = 24 * 3600.0
 APPROVED, REJECTED, TIMED_OUT = "approved", "rejected", "timed_out"
 
 
-class FrogMLApprovalOperator(FrogMLOperatorMixin, ApprovalOperator):
+class FrogMLApprovalOperator(OneStartPerRun, FrogMLOperatorMixin, ApprovalOperator):
     """Asks a human to approve deploying the build that passed the gate; skips the deploy unless approved.
 
     Pushes XCom ``approval``: ``decision`` (``approved``, ``rejected`` or ``timed_out``),

@@ -70,3 +70,17 @@ def test_an_authors_own_policy_survives_a_resumption() -> None:
     with pytest.raises(PlatformError):
         task.resume_execution("execute_complete", {"event": FAILED}, context("execute_complete"))
     assert task.params[OL_EMISSION_POLICY_PARAM] == before and not emits(task)
+
+
+def test_the_approval_step_resumes_quiet_too() -> None:
+    """``approve_deploy`` waits in the triggerer for the human's answer, so it resumes as well."""
+    from frogml_airflow_provider.operators.approval import FrogMLApprovalOperator
+
+    task = FrogMLApprovalOperator(task_id="approve_deploy", model_id="m")
+    task.render_template_fields(context(None))
+    assert emits(task)  # type: ignore[arg-type]
+    task.render_template_fields(context("execute_complete"))
+    assert not emits(task)  # type: ignore[arg-type]
+    task.execute_complete = lambda context, event: None  # type: ignore[method-assign]
+    task.resume_execution("execute_complete", {"event": {}}, context("execute_complete"))
+    assert emits(task) and OL_EMISSION_POLICY_PARAM not in task.params  # type: ignore[arg-type]
