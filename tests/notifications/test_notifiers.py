@@ -124,9 +124,7 @@ def test_reprs_hide_the_credentials() -> None:
 
 def test_each_delivery_outcome_is_recorded_for_the_runs_tab(receiver, closed_port: int, local_conn) -> None:
     """Delivered or not and why, on the local platform for the run's JFrog ML tab; never the URL."""
-    FrogMLWebhookNotifier(f"{receiver.url}/hooks/t0ken-in-path", "post", model_id="churn-model", policy=FAST)(
-        context()
-    )
+    FrogMLWebhookNotifier(f"{receiver.url}/hooks/t0ken-in-path", "post", model_id="churn-model", policy=FAST)(context())
     FrogMLSlackNotifier(f"http://127.0.0.1:{closed_port}/services/T0/B0/s3cret", model_id="churn-model", policy=FAST)(
         context(failed=True)
     )
