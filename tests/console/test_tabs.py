@@ -17,55 +17,12 @@ from frogml_airflow_provider.platform.local.platform import LocalPlatform
 from frogml_airflow_provider.plugins import FrogMLPlugin
 from frogml_airflow_provider.triggers import metric_history as history
 from tests.support import spec, store_watcher_state, wait_build, wait_serving
+from tests.support.story import add_dag, add_run
 
 pytestmark = pytest.mark.airflow_db
 
 DAG, PLAIN, MODEL, RUN = "retrain_tabs", "plain_tabs", "tabs-model", "manual__2026-12-05T10:00:00+00:00"
 SECRET_URL = "https://hooks.example.invalid/T000/B000/very-secret"
-
-
-def add_dag(dag_id: str, tags: list[str]) -> None:
-    """The DAG as the dag-processor records it: a DagModel with its tags."""
-    from airflow.models import DagModel
-    from airflow.models.dag import DagTag
-    from airflow.models.dagbundle import DagBundleModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        if session.get(DagBundleModel, "frogml-tests") is None:
-            session.add(DagBundleModel(name="frogml-tests"))
-            session.flush()
-        session.merge(DagModel(dag_id=dag_id, bundle_name="frogml-tests", is_paused=False))
-        session.flush()
-        for tag in tags:
-            session.merge(DagTag(name=tag, dag_id=dag_id))
-
-
-def add_run(dag_id: str, run_id: str, events: list[tuple[str, dict]]) -> None:
-    """A finished DAG run and the asset events its tasks emitted (``operators/_outputs.py``'s extras)."""
-    from airflow.models.asset import AssetEvent, AssetModel
-    from airflow.models.dagrun import DagRun
-    from airflow.utils import timezone
-    from airflow.utils.session import create_session
-    from airflow.utils.state import DagRunState
-    from sqlalchemy import select
-
-    with create_session() as session:
-        if session.scalar(select(DagRun.id).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)) is None:
-            session.add(
-                DagRun(dag_id, run_id, run_type="manual", state=DagRunState.SUCCESS, run_after=timezone.utcnow())
-            )
-        for uri, extra in events:
-            asset = session.scalar(select(AssetModel).where(AssetModel.uri == uri))
-            if asset is None:
-                asset = AssetModel(name=uri, uri=uri, group="frogml")
-                session.add(asset)
-                session.flush()
-            session.add(
-                AssetEvent(
-                    asset_id=asset.id, extra=extra, source_dag_id=dag_id, source_run_id=run_id, source_task_id="x"
-                )
-            )
 
 
 def chart_data(html: str) -> dict:
