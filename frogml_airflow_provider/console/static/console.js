@@ -51,6 +51,11 @@
     return new Date(seconds * 1000).toISOString().replace("T", " ").slice(0, 19) + " UTC";
   }
 
+  function tickText(seconds) {
+    var iso = new Date(seconds * 1000).toISOString();
+    return iso.slice(0, 10) + "\n" + iso.slice(11, 16);
+  }
+
   function number(v) {
     return v === null || v === undefined ? "" : (Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(4) : +v.toPrecision(6) + "");
   }
@@ -125,7 +130,9 @@
       cursor: { drag: { x: true, y: false }, points: { size: 8 } },
       scales: { x: { time: true } },
       axes: [
-        Object.assign({}, axis, { label: "time (UTC)", labelSize: 20 }),
+        // Every tick a date and a time (UTC), on two lines: when something happened reads at a glance.
+        Object.assign({}, axis, { label: "time (UTC)", labelSize: 20, size: 56, space: 90,
+          values: function (u, splits) { return splits.map(tickText); } }),
         Object.assign({}, axis, { label: d.y, labelSize: 20, size: 56 }),
       ],
       series: [
@@ -142,6 +149,8 @@
     };
     var plot = new uPlot(opts, [d.t, d.v, d.th, marked, unmarked], box);
     figure.uplot = plot;
+    // What the x axis shows, for a reader without the canvas (and the browser test).
+    figure.setAttribute("data-x-ticks", JSON.stringify(plot.axes[0]._values || []));
     figure.setAttribute("data-drawn", "1");
   }
 
