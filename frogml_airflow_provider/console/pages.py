@@ -41,7 +41,7 @@ overflow:auto;max-height:480px;white-space:pre-wrap}
 .facts dt{font-size:12px;color:var(--muted)}.facts dd{margin:0;overflow-wrap:anywhere}
 figure.chart{margin:8px 0 20px;max-width:100%}
 figure.chart figcaption{font-size:13px;color:var(--muted);margin-bottom:4px}
-figure.chart .plot{position:relative;width:100%;min-height:20px}
+figure.chart .plot{position:relative;width:100%;min-height:20px;overflow:hidden}
 .chart .tip{position:absolute;z-index:10;pointer-events:none;background:var(--bg);color:var(--fg);
 border:1px solid var(--border);border-radius:6px;padding:6px 8px;font-size:12px;
 white-space:nowrap;box-shadow:0 2px 8px #0003}

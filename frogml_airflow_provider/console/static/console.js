@@ -110,6 +110,7 @@
   }
 
   function draw(figure) {
+    figure.removeAttribute("data-drawn");
     var d = JSON.parse(figure.getAttribute("data-chart"));
     var box = figure.querySelector(".plot");
     box.textContent = "";
@@ -128,11 +129,20 @@
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
       legend: { show: false },
       cursor: { drag: { x: true, y: false }, points: { size: 8 } },
-      scales: { x: { time: true } },
+      // A margin either side; a single point gets an hour each side (a zero-width range has no ticks).
+      scales: { x: { time: true, range: function (u, min, max) {
+        var pad = max > min ? (max - min) * 0.03 : 3600;
+        return [min - pad, max + pad];
+      } } },
       axes: [
         // Every tick a date and a time (UTC), on two lines: when something happened reads at a glance.
         Object.assign({}, axis, { label: "time (UTC)", labelSize: 20, size: 56, space: 90,
-          values: function (u, splits) { return splits.map(tickText); } }),
+          values: function (u, splits) {
+            var labels = splits.map(tickText);
+            // What the x axis shows, for a reader without the canvas (and the browser test).
+            figure.setAttribute("data-x-ticks", JSON.stringify(labels));
+            return labels;
+          } }),
         Object.assign({}, axis, { label: d.y, labelSize: 20, size: 56 }),
       ],
       series: [
@@ -146,12 +156,11 @@
           points: { show: true, size: 7, fill: color("--bg"), stroke: color("--muted") } },
       ],
       plugins: [eventsPlugin(events), tooltipPlugin(d, tip)],
+      // uPlot draws in a microtask after construction: "drawn" once the canvas and axes are there.
+      hooks: { draw: [function () { figure.setAttribute("data-drawn", "1"); }] },
     };
     var plot = new uPlot(opts, [d.t, d.v, d.th, marked, unmarked], box);
     figure.uplot = plot;
-    // What the x axis shows, for a reader without the canvas (and the browser test).
-    figure.setAttribute("data-x-ticks", JSON.stringify(plot.axes[0]._values || []));
-    figure.setAttribute("data-drawn", "1");
   }
 
   function drawAll() {
@@ -168,7 +177,8 @@
   function resize() {
     document.querySelectorAll("figure.chart").forEach(function (figure) {
       var box = figure.querySelector(".plot");
-      if (figure.uplot && box) figure.uplot.setSize({ width: Math.max(280, box.clientWidth), height: 240 });
+      var width = box ? Math.max(280, box.clientWidth) : 0;
+      if (figure.uplot && box && figure.uplot.width !== width) figure.uplot.setSize({ width: width, height: 240 });
     });
   }
 
@@ -180,7 +190,15 @@
       new MutationObserver(function () { if (applyTheme()) drawAll(); })
         .observe(p, { attributes: true, attributeFilter: ["class", "style"] });
     }
-    var timer = null;
-    window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(resize, 100); });
+    // The frame's width changes with the window, Airflow's panels and a vertical scrollbar appearing
+    // once the charts are drawn: each chart follows its box, never wider than the page.
+    if (window.ResizeObserver) {
+      document.querySelectorAll("figure.chart .plot").forEach(function (box) {
+        new ResizeObserver(function () { resize(); }).observe(box);
+      });
+    } else {
+      var timer = null;
+      window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(resize, 100); });
+    }
   });
 })();
