@@ -29,7 +29,8 @@ h1{font-size:20px;font-weight:600;margin:0 0 12px}h2{font-size:16px;font-weight:
 a{color:var(--line);text-decoration:none}a:hover{text-decoration:underline}
 nav.crumbs{font-size:13px;color:var(--muted);margin-bottom:8px}
 table{border-collapse:collapse;margin:8px 0 16px;width:100%}
-td,th{border-bottom:1px solid var(--border);padding:6px 10px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+td,th{border-bottom:1px solid var(--border);padding:6px 10px;text-align:left;vertical-align:top;
+overflow-wrap:break-word}td a,td code,dd a,dd code{overflow-wrap:anywhere}
 th{font-weight:600;color:var(--muted);font-size:12px;background:var(--subtle)}
 code,pre{font-family:var(--mono);font-size:12px}
 .SUCCESSFUL,.SERVING,.passed,.delivered{color:var(--ok)}.FAILED,.TIMED_OUT,.failed,.not-delivered{color:var(--bad)}

@@ -214,7 +214,12 @@ def no_horizontal_scroll(browser: Any) -> bool:
 def check_the_tabs(airflow: Standalone, browser: Any, wait: Any, screenshots: Path, run_id: str, receiver: Any) -> None:
     from urllib.parse import quote
 
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as shown
+
     dag_page = f"{airflow.url}/dags/{DAG}"
+    browser.get(dag_page)  # back to the grid view (the graph was shown above): the tabs get the width
+    wait.until(shown.element_to_be_clickable((By.CSS_SELECTOR, "button[aria-label='Show Grid (Press g)']"))).click()
     open_tab(browser, wait, dag_page, "frogml-dag")
     assert "JFrog ML: retrain_iris_classifier" in browser.find_element("tag name", "h1").text
     chart = wait_for_chart(browser, wait)

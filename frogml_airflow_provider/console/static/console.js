@@ -109,6 +109,13 @@
     };
   }
 
+  // One point: an hour either side of it (uPlot's own range for a zero-width span runs for years).
+  function single(times) {
+    if (times.length !== 1) return { time: true };
+    var lo = times[0] - 3600, hi = times[0] + 3600;
+    return { time: true, range: function () { return [lo, hi]; } };
+  }
+
   function draw(figure) {
     figure.removeAttribute("data-drawn");
     var d = JSON.parse(figure.getAttribute("data-chart"));
@@ -129,11 +136,7 @@
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
       legend: { show: false },
       cursor: { drag: { x: true, y: false }, points: { size: 8 } },
-      // A margin either side; a single point gets an hour each side (a zero-width range has no ticks).
-      scales: { x: { time: true, range: function (u, min, max) {
-        var pad = max > min ? (max - min) * 0.03 : 3600;
-        return [min - pad, max + pad];
-      } } },
+      scales: { x: single(d.t) },
       axes: [
         // Every tick a date and a time (UTC), on two lines: when something happened reads at a glance.
         Object.assign({}, axis, { label: "time (UTC)", labelSize: 20, size: 56, space: 90,
