@@ -1,5 +1,5 @@
 """The provider's Airflow plugin: the generated DAGs' timetable, the local platform console under ``/frogml``,
-a nav entry and the JFrog ML tabs on DAG and DAG run pages."""
+a nav entry and the JFrog ML tabs on DAG, DAG run and task instance pages."""
 
 from __future__ import annotations
 
@@ -52,6 +52,13 @@ class FrogMLPlugin(AirflowPlugin):
             "href": "/frogml/dags/{DAG_ID}/runs/{RUN_ID}",
             "destination": "dag_run",
             "url_route": "frogml-run",
+            "applies_to": {"dag_tags": ["frogml"]},
+        },
+        {  # the run's tab, at the task's part: its build, its gate, its deployment
+            "name": "JFrog ML",
+            "href": "/frogml/dags/{DAG_ID}/runs/{RUN_ID}#task-{TASK_ID}",
+            "destination": "task_instance",
+            "url_route": "frogml-task",
             "applies_to": {"dag_tags": ["frogml"]},
         },
     ]

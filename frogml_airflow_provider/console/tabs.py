@@ -1,6 +1,7 @@
 """The tabs the plugin adds to a generated DAG's pages in Airflow's UI (``plugins.py``): the DAG's
 model story (builds, gate decisions, what serves, the metric trigger's evaluations, batch jobs) and a
-run's (its build, the gate's comparison, the deployment, the notifications). HTML from what
+run's (its build, the gate's comparison, the deployment, the notifications); a task instance's tab is
+the run's, opened at the task's part (``#task-<task id>``). HTML from what
 ``story`` read; no automation file is imported.
 """
 
@@ -15,6 +16,7 @@ from urllib.parse import quote
 from frogml_airflow_provider.console import pages
 from frogml_airflow_provider.console.story import DagFacts, RunFacts, builds_of_dag, builds_of_run, by_subject
 from frogml_airflow_provider.platform.base import Build, Decision, ShowsHistory
+from frogml_airflow_provider.tasks import BUILD, CHECK_BUILD_METRIC, DEPLOY
 from frogml_airflow_provider.triggers.metric_history import WatcherHistory
 
 BUILDS_SHOWN = 50  # newest builds in the table; the chart draws every gate decision
@@ -192,11 +194,11 @@ def run_tab(
         )
     ]
     if not builds:
-        sections.append("<h2>Build</h2><p class='empty'>This run made no build (yet).</p>")
+        sections.append(f"<h2 id='task-{BUILD}'>Build</h2><p class='empty'>This run made no build (yet).</p>")
     for build in builds:
         gate = gates.get(build.build_id)
         sections.append(
-            f"<h2>Build {escape(build.build_id)}</h2>"
+            f"<h2 id='task-{BUILD}'>Build {escape(build.build_id)}</h2>"
             + _facts(
                 [
                     ("state", f"<b class='{build.state.value}'>{build.state.value}</b>"),
@@ -210,7 +212,7 @@ def run_tab(
                 ]
             )
             + (f"<p class='FAILED'>{escape(build.error)}</p>" if build.error else "")
-            + f"<h2>Gate</h2><p>{_gate_text(gate.detail if gate else None)}"
+            + f"<h2 id='task-{CHECK_BUILD_METRIC}'>Gate</h2><p>{_gate_text(gate.detail if gate else None)}"
             + (f" <span class='empty'>(against {escape(str(gate.detail.get('against')))})</span>" if gate else "")
             + "</p>"
         )
@@ -222,7 +224,7 @@ def run_tab(
 def _deployment(run: RunFacts, facts: DagFacts, platform: ShowsHistory) -> str:
     deployed = [extra for uri, extra in run.events if uri.startswith("frogml://models/") and extra.get("build_id")]
     if not deployed:
-        return "<h2>Deployment</h2><p class='empty'>This run deployed nothing.</p>"
+        return f"<h2 id='task-{DEPLOY}'>Deployment</h2><p class='empty'>This run deployed nothing.</p>"
     rows = []
     serving = {(d.variation, d.build_id): d for d in platform.deployments(facts.model_id)}
     for extra in deployed:
@@ -235,7 +237,7 @@ def _deployment(run: RunFacts, facts: DagFacts, platform: ShowsHistory) -> str:
             f"<td>{escape(', '.join(map(str, extra.get('environments') or [])))}</td></tr>"
         )
     head = "<tr><th>variation</th><th>build</th><th>now</th><th>endpoint</th><th>environments</th></tr>"
-    return f"<h2>Deployment</h2><table>{head}{''.join(rows)}</table>"
+    return f"<h2 id='task-{DEPLOY}'>Deployment</h2><table>{head}{''.join(rows)}</table>"
 
 
 def _notifications(recorded: Sequence[Decision]) -> str:

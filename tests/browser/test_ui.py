@@ -250,6 +250,11 @@ def check_the_tabs(airflow: Standalone, browser: Any, wait: Any, screenshots: Pa
     time.sleep(1)
     assert browser.save_screenshot(str(screenshots / TAB_SHOTS[1]))
 
+    # A task instance's tab: the run's, opened at the task's part (the gate, for check_build_metric).
+    open_tab(browser, wait, f"{run_page}/tasks/check_build_metric", "frogml-task")
+    assert browser.execute_script("return location.hash") == "#task-check_build_metric"
+    assert browser.execute_script("return document.getElementById('task-check_build_metric').textContent") == "Gate"
+
     # Airflow's dark theme: the tab follows it, at a narrower width too.
     browser.execute_script("localStorage.setItem('theme', 'dark')")
     browser.set_window_size(1100, 900)

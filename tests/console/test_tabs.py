@@ -105,11 +105,12 @@ def test_the_run_tab_shows_its_build_gate_deployment_and_notifications(airflow_a
     assert page.status_code == 200, page.text
     html = page.text
     build_id = story["build"].build_id
-    assert f"<h2>Build {build_id}</h2>" in html and "f1_score = 0.9" in html
+    assert f"<h2 id='task-build'>Build {build_id}</h2>" in html and "f1_score = 0.9" in html
+    assert "<h2 id='task-check_build_metric'>Gate</h2>" in html and "<h2 id='task-deploy'>Deployment</h2>" in html
     assert f"/frogml/builds/{build_id}" in html and "/tasks/build" in html  # the build's log and its task's log
-    gate = html.split("<h2>Gate</h2>")[1].split("<h2>")[0]
+    gate = html.split(">Gate</h2>")[1].split("<h2")[0]
     assert "f1_score = 0.9 above 0.8" in gate and "passed: deploy" in gate and "the threshold" in gate
-    deployment = html.split("<h2>Deployment</h2>")[1].split("</table>")[0]
+    deployment = html.split(">Deployment</h2>")[1].split("</table>")[0]
     assert build_id in deployment and story["endpoint"] in deployment and "SERVING" in deployment
     notes = html.split("<h2>Notifications</h2>")[1]
     rows = notes.split("<tr>")[2:]
@@ -153,6 +154,7 @@ def test_the_plugin_puts_the_tabs_on_dag_and_run_pages() -> None:
     views = {view["destination"]: view for view in FrogMLPlugin.external_views}
     assert views["dag"]["href"] == "/frogml/dags/{DAG_ID}"
     assert views["dag_run"]["href"] == "/frogml/dags/{DAG_ID}/runs/{RUN_ID}"
+    assert views["task_instance"]["href"] == "/frogml/dags/{DAG_ID}/runs/{RUN_ID}#task-{TASK_ID}"
     routes = [view["url_route"] for view in FrogMLPlugin.external_views]
     assert len(set(routes)) == len(routes)  # the UI finds the view to show by its url_route
-    assert all(views[d]["applies_to"] == {"dag_tags": ["frogml"]} for d in ("dag", "dag_run"))
+    assert all(views[d]["applies_to"] == {"dag_tags": ["frogml"]} for d in ("dag", "dag_run", "task_instance"))
