@@ -36,6 +36,7 @@ from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
 from frogml_airflow_provider.term import Progress, printable, tag
 
 if TYPE_CHECKING:
+    from frogml_airflow_provider.dags.approval import ApprovalSetting
     from frogml_airflow_provider.dags.loading import LoadReport
 
 AUTOMATIONS_DIR = "automations"
@@ -455,6 +456,9 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
     with Progress("loading") as progress:
         found = catalog(automations, progress=progress, file_timeout=file_timeout)
     warnings = found.report.warnings
+    approvals, approval_error = _approvals()
+    needs = {plan.automation_name: approvals.entries_for(plan) for _, plan in found.plans}
+    unused = [str(rule) for rule in approvals.rules if not any(str(rule) in entries for entries in needs.values())]
     if as_json:
         print(
             json.dumps(
@@ -466,10 +470,13 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
                             "dag_id": plan.dag_id,
                             "file": source,
                             "schedule": plan.schedule.summary,
+                            "approval": list(needs[plan.automation_name]),
                         }
                         for source, plan in found.plans
                     ],
-                    "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in found.errors],
+                    "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in found.errors]
+                    + ([{"file": "", "line": None, "message": approval_error}] if approval_error else []),
+                    "approval_unmatched": unused,
                     "warnings": [{"file": w.file, "line": w.line, "message": w.message} for w in warnings],
                 },
                 indent=2,
@@ -478,7 +485,14 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
     else:
         # File by file (a file's automations, then its problems by line), as the files are read.
         entries = [
-            (source, 0, 0, "ok", f"{source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}")
+            (
+                source,
+                0,
+                0,
+                "ok",
+                f"{source}: {plan.automation_name} -> DAG {plan.dag_id}, {plan.schedule.summary}"
+                + _needs_approval(needs[plan.automation_name]),
+            )
             for source, plan in found.plans
         ]
         entries += [(error.file, 1, error.line or 0, "error", str(error)) for error in found.errors]
@@ -487,12 +501,35 @@ def _validate(path: Path, *, as_json: bool, file_timeout: float = _DEFAULT_FILE_
             print(f"{tag(kind)} {printable(text)}")
         if not found.report.files:
             print(f"{tag('note')} no automation file (*.py) under {path}: put automation files there")
+        if approval_error:
+            print(f"{tag('error')} {printable(approval_error)}")
+        for entry in unused:
+            print(f"{tag('note')} [frogml] approval_required entry {printable(entry)!r} names no automation here")
         noted = f", {len(warnings)} warning(s)" if warnings else ""
+        approving = sum(1 for entries in needs.values() if entries)
+        approved = f", {approving} need approval before deploying" if approving else ""
         print(
-            f"{len(found.plans)} automation(s) valid, {len(found.errors)} error(s){noted}, "
-            f"{len(found.report.files)} file(s) read"
+            f"{len(found.plans)} automation(s) valid{approved}, {len(found.errors) + bool(approval_error)} error(s)"
+            f"{noted}, {len(found.report.files)} file(s) read"
         )
-    return 1 if found.errors else 0
+    return 1 if found.errors or approval_error else 0
+
+
+def _approvals() -> tuple[ApprovalSetting, str]:
+    """``[frogml] approval_required`` as this machine's Airflow configuration says (the DAGs' loader reads
+    the same options), and the error that says why it cannot be read ("" if it can)."""
+    from frogml_airflow_provider.dags.approval import ApprovalSetting
+    from frogml_airflow_provider.dags.approval_config import approvals_outside_airflow
+    from frogml_airflow_provider.errors import ApprovalSettingError
+
+    try:
+        return approvals_outside_airflow(), ""
+    except ApprovalSettingError as error:
+        return ApprovalSetting(), str(error)
+
+
+def _needs_approval(entries: tuple[str, ...]) -> str:
+    return f", needs approval before deploying ({', '.join(entries)})" if entries else ""
 
 
 def _automation_files(path: Path, command: str) -> Path | None:

@@ -38,6 +38,7 @@ launcher told to stop: it stops every process it started).
     ├── PullError                              a native automation that cannot become a file
     ├── UpgradeError (also ValueError)         a Qwak-era file upgrade cannot rewrite safely
     ├── OperatorArgumentError (also ValueError) an operator built with arguments that contradict
+    ├── ApprovalSettingError (also ValueError)  [frogml] approval_required/_timeout that cannot be read
     ├── ManagementError                        a ``frogml-airflow`` command on JFrog ML failed
     ├── LedgerError (exit code 2)              the hand-over ledger cannot be read
     ├── HandoverError                          a hand-over that cannot be done (nothing changed)
@@ -189,6 +190,10 @@ class UpgradeError(FrogMLProviderError, ValueError):
 
 class OperatorArgumentError(FrogMLProviderError, ValueError):
     """An operator was given arguments that cannot go together; raised when the DAG is built."""
+
+
+class ApprovalSettingError(FrogMLProviderError, ValueError):
+    """``[frogml] approval_required`` or ``approval_timeout`` cannot be read: every bad entry is named."""
 
 
 class ManagementError(FrogMLProviderError):

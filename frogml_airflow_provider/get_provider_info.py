@@ -150,6 +150,24 @@ def get_provider_info() -> dict[str, Any]:
                         "example": '{"retrain_on_drift": ["frogml://models/feature-builder/default"]}',
                         "default": "",
                     },
+                    "approval_required": {
+                        "description": "Automations whose DAGs wait for a human's approval (Airflow's Required "
+                        "Actions) between the metric gate and the deploy: entries separated by commas, each "
+                        "automation:NAME, model:MODEL_ID or variation:MODEL_ID/VARIATION. Reject, or no answer "
+                        "within approval_timeout, skips the deploy. The automation files stay as they are.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "model:churn-model, variation:fraud-detector/prod, automation:retrain_ranker",
+                        "default": "",
+                    },
+                    "approval_timeout": {
+                        "description": "Seconds an approval request waits for an answer; past it the answer is "
+                        "Reject and the deploy is skipped (and notified).",
+                        "version_added": "0.2.0",
+                        "type": "float",
+                        "example": "3600",
+                        "default": "86400",
+                    },
                     "poll_interval": {
                         "description": "Seconds between status checks of a deferred build or deployment, "
                         "unless the operator sets poll_interval.",

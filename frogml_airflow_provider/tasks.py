@@ -18,6 +18,7 @@ BUILD = "build"
 CHECK_BUILD_METRIC = "check_build_metric"
 DEPLOY = "deploy"
 SKIP_DEPLOY = "skip_deploy"
+APPROVE_DEPLOY = "approve_deploy"  # only where [frogml] approval_required names the automation
 RUN_BATCH = "run_batch"
 
 # XCom keys.
@@ -27,6 +28,15 @@ GATE = "gate"  # pushed by the metric branch: the comparison it made and its out
 EVALUATION = "evaluation"  # pushed by the first task of a run a metric crossing started: value, threshold, why
 ENDPOINT = "endpoint"  # pushed by the deploy task: where the model serves
 BATCH_JOB_ID = "batch_job_id"  # pushed by run_batch: the platform's batch job id
+APPROVAL = "approval"  # pushed by approve_deploy: the decision, who made it and when
+
+# Beyond JFrog ML (the approval step exists only on the Airflow side, ``dags.approval``): the statuses
+# of the notifications approve_deploy sends (with ``approval_url`` and ``responded_by``), and the
+# callback-context key it puts its news under for the notifiers.
+AWAITING_APPROVAL = "AWAITING_APPROVAL"
+DEPLOY_REJECTED = "DEPLOY_REJECTED"
+APPROVAL_TIMED_OUT = "APPROVAL_TIMED_OUT"
+APPROVAL_CONTEXT = "frogml_approval"
 
 # The asset a metric-based automation's DAG is scheduled on: ``frogml-metric://<dag_id>``, watched by
 # ``triggers.metric.FrogMLMetricTrigger``; its state store keeps the trigger's state and history.

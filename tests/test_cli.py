@@ -126,7 +126,7 @@ def test_validate_json_and_success_exit_code(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["errors"] == []
     assert report["automations"] == [
-        {"name": "ok", "dag_id": "ok", "file": "good.py", "schedule": "Weekly (@weekly, UTC)"}
+        {"name": "ok", "dag_id": "ok", "file": "good.py", "schedule": "Weekly (@weekly, UTC)", "approval": []}
     ]
     assert run("validate", str(tmp_path / "missing")).returncode == 2
 

@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
         "dags.loading",
         "dags.ledger",
         "dags.plan",
+        "dags.approval",
         "dags.catalog",
         "dags.shares",
     ),
@@ -47,6 +48,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("notifications",),
     ("dags.timetable",),  # the generated DAGs' schedule (Airflow's core timetable, plugin-registered)
     ("dags.upstream",),  # [frogml] upstream_assets: the assets a DAG also runs after
+    ("dags.approval_config",),  # [frogml] approval_required/_timeout, read from Airflow's configuration
     ("dags.render", "dags.loader", "dags.import_errors", "dag_loader"),  # DAGs of operators and notifiers
     # The local platform's pages; the commands (JFrog ML's, the hand-over's, upgrade); demo tools.
     ("console", "management", "migration", "upgrade", "demo", "evaluations"),

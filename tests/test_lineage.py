@@ -1,4 +1,5 @@
-"""OpenLineage stays optional: parsing the examples and running an operator import none of it; the
+"""OpenLineage stays optional: parsing the examples and running an operator import none of it, and a
+whole ``airflow dags test`` (worker and in-line triggers) runs where it cannot be imported; the
 datasets and the ``frogml`` run facet the operators report (``lineage.py``), table-driven."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from openlineage.client.serde import Serde
 
 from frogml_airflow_provider.lineage import analytics_datasets, folder_dataset, git_dataset, lineage
 from tests.support import EXAMPLES
+from tests.support.dags_test import DEPLOYS, airflow, iris_home
 
 NO_LINEAGE = """
 import json, sys
@@ -55,6 +57,62 @@ def test_parsing_and_running_import_no_openlineage(tmp_path) -> None:
     # Airflow's providers manager reads every installed provider's metadata (the first asset URI with a
     # provider scheme asks it for normalizers): that one small module, never OpenLineage itself.
     assert loaded <= {"airflow.providers.openlineage", "airflow.providers.openlineage.get_provider_info"}, loaded
+
+
+# As if OpenLineage were not installed: in every Python process of the run (sitecustomize) its packages
+# have no metadata (no provider, no plugin for Airflow to find) and cannot be imported; an import of it
+# is noted with who asked: the module whose code ran the import statement (importlib's frames aside).
+BLOCK_OPENLINEAGE = """
+import json, os, sys
+from importlib import metadata
+
+BLOCKED = ("openlineage", "airflow.providers.openlineage")  # common.compat (always installed) stays
+HIDDEN = ("apache-airflow-providers-openlineage", "openlineage-python", "openlineage-integration-common",
+          "openlineage-sql")
+_distributions, _distribution = metadata.distributions, metadata.distribution
+
+
+def distributions(**kwargs):
+    return (d for d in _distributions(**kwargs) if (d.metadata["Name"] or "").lower().replace("_", "-") not in HIDDEN)
+
+
+def distribution(name):
+    if name.lower().replace("_", "-") in HIDDEN:
+        raise metadata.PackageNotFoundError(name)
+    return _distribution(name)
+
+
+metadata.distributions, metadata.distribution = distributions, distribution
+
+
+class NoOpenLineage:
+    def find_spec(self, name, path=None, target=None):
+        if not any(name == blocked or name.startswith(blocked + ".") for blocked in BLOCKED):
+            return None
+        frame = sys._getframe(1)
+        while frame and (frame.f_code.co_filename.startswith("<frozen") or "importlib" in frame.f_code.co_filename):
+            frame = frame.f_back
+        with open(os.environ["FROGML_TEST_BLOCKED"], "a") as log:
+            log.write(json.dumps({"name": name, "by": frame.f_globals.get("__name__", "") if frame else ""}) + "\\n")
+        raise ModuleNotFoundError(f"No module named {name!r} (the test blocks it)", name=name)
+
+
+sys.meta_path.insert(0, NoOpenLineage())
+"""
+
+
+@pytest.mark.slow
+def test_a_run_without_openlineage_installed_imports_none_of_it(tmp_path, make_repo) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(BLOCK_OPENLINEAGE)
+    blocked = tmp_path / "blocked.jsonl"
+    env = {"PYTHONPATH": str(tmp_path / "site"), "FROGML_TEST_BLOCKED": str(blocked)}
+    with iris_home(tmp_path, make_repo(sample=True), env=env) as environment:
+        done = airflow(environment, "dags", "test", DEPLOYS)  # parse, build (deferred), gate, deploy (deferred)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0 and "state=success" in log, log[-4000:]
+    asked = [json.loads(line) for line in blocked.read_text().splitlines()] if blocked.exists() else []
+    assert [a for a in asked if a["by"].startswith("frogml_airflow_provider")] == [], asked
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ PURE = [
     "frogml_airflow_provider.dags.locate",
     "frogml_airflow_provider.dags.catalog",
     "frogml_airflow_provider.dags.plan",
+    "frogml_airflow_provider.dags.approval",
     "frogml_airflow_provider.export.native",
     "frogml_airflow_provider.platform.base",
     "frogml_airflow_provider.tasks",

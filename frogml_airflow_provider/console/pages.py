@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from urllib.parse import quote
 
+from frogml_airflow_provider.console.approvals import approvals_section
 from frogml_airflow_provider.console.charts import Event, Point, chart
 from frogml_airflow_provider.platform.base import Decision, ShowsHistory
 from frogml_airflow_provider.triggers.metric_history import WatcherHistory
@@ -123,6 +124,7 @@ def model_page(
     gates = platform.decisions("gate", model_id)
     body = (
         f"<h2>Deployments</h2>{deployments_table(platform, model_id)}"
+        + approvals_section(platform, model_id)
         + gate_chart(gates)
         + trigger_charts(platform.decisions("trigger", model_id), watchers)
     )

@@ -22,7 +22,12 @@ from frogml_airflow_provider.dags.catalog import Catalog, catalog
 from frogml_airflow_provider.dags.ledger import LEDGER_NAME, read_ledger
 from frogml_airflow_provider.dags.plan import METRIC_TRIGGER_DEFAULT_CRON, DagPlan
 from frogml_airflow_provider.dags.shares import Loaded, NameIndex, Record, field_digests, share_of
-from frogml_airflow_provider.errors import AutomationLoadError, DuplicateAutomationError, LedgerError
+from frogml_airflow_provider.errors import (
+    ApprovalSettingError,
+    AutomationLoadError,
+    DuplicateAutomationError,
+    LedgerError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +162,22 @@ def _render(
 
     dags: dict[str, Any] = {}
     if found.plans:
+        from frogml_airflow_provider.dags.approval import with_approval
+        from frogml_airflow_provider.dags.approval_config import configured_approvals
         from frogml_airflow_provider.dags.render import render  # operators: only when there is a DAG
 
+        try:
+            approvals = configured_approvals()  # once per parse: a lookup in Airflow's configuration
+        except ApprovalSettingError as error:
+            # Fail closed: without the setting no DAG knows whether its deploy needs a human.
+            errors += [
+                AutomationLoadError(source, f"automation {plan.automation_name!r}: {error}")
+                for source, plan in found.plans
+            ]
+            found = Catalog(found.report, (), found.errors)
         for source, plan in found.plans:
             try:
-                dags[plan.dag_id] = render(plan)
+                dags[plan.dag_id] = render(with_approval(plan, approvals))
             except Exception as error:  # noqa: BLE001 - one automation never hides the others
                 errors.append(
                     AutomationLoadError(source, f"automation {plan.automation_name!r}: {type(error).__name__}: {error}")

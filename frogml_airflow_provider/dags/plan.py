@@ -73,6 +73,10 @@ class SchedulePlan:
     run_immediately: bool = False  # run the latest scheduled time as soon as the DAG is active
     summary: str = ""
     watch: MetricWatch | None = None
+    # A metric automation run elsewhere (handed over): no watcher, but its asset stays referenced, as
+    # the first task's inlet. Airflow's scheduler deletes the state store of an asset no DAG references
+    # (every [scheduler] parsing_cleanup_interval): the watcher's state and history must outlast a hand-over.
+    keeps_metric_state: bool = False
 
     @property
     def start_date(self) -> datetime | None:
@@ -100,6 +104,7 @@ class DagPlan:
     tasks: tuple[TaskPlan, ...]
     on_success: Notification | None  # held in memory only: secrets never go into arguments
     on_error: Notification | None
+    approval: tuple[str, ...] = ()  # the [frogml] approval_required entries naming it (dags.approval)
 
     @property
     def success_tasks(self) -> tuple[str, ...]:
@@ -132,7 +137,9 @@ def plan_dag(
         doc = (
             f"> **Runs on {runs_elsewhere}**, not in Airflow: this DAG keeps its history but has no schedule.\n\n{doc}"
         )
-        schedule = SchedulePlan(None, summary=f"not in Airflow: runs on {runs_elsewhere}")
+        schedule = SchedulePlan(
+            None, summary=f"not in Airflow: runs on {runs_elsewhere}", keeps_metric_state=schedule.watch is not None
+        )
     tasks = _tasks(automation)
     return DagPlan(
         dag_id=dag_id_for(automation.name),

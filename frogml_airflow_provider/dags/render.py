@@ -21,11 +21,13 @@ from frogml_airflow_provider.dags.timetable import FrogMLCronTimetable
 from frogml_airflow_provider.dags.upstream import upstream_assets
 from frogml_airflow_provider.notifications.slack import FrogMLSlackNotifier
 from frogml_airflow_provider.notifications.webhook import FrogMLWebhookNotifier
+from frogml_airflow_provider.operators.approval import FrogMLApprovalOperator
 from frogml_airflow_provider.operators.batch import FrogMLBatchOperator
 from frogml_airflow_provider.operators.build import FrogMLBuildOperator
 from frogml_airflow_provider.operators.deploy import FrogMLDeployOperator
 from frogml_airflow_provider.operators.gate import FrogMLBuildMetricBranchOperator
 from frogml_airflow_provider.tasks import (
+    APPROVE_DEPLOY,
     BUILD,
     CHECK_BUILD_METRIC,
     DEPLOY,
@@ -42,11 +44,14 @@ OPERATORS: dict[str, Callable[..., BaseOperator]] = {
     DEPLOY: FrogMLDeployOperator,
     SKIP_DEPLOY: EmptyOperator,
     RUN_BATCH: FrogMLBatchOperator,
+    APPROVE_DEPLOY: FrogMLApprovalOperator,  # only where [frogml] approval_required names the automation
 }
 
 
 def render(plan: DagPlan) -> DAG:
     watched = _watched_asset(plan) if plan.schedule.watch else None
+    # Handed over: the asset without its watcher, only as an inlet, so that its state is kept (plan.py).
+    metric_asset = watched or (_metric_asset(plan.dag_id, []) if plan.schedule.keeps_metric_state else None)
     also_after = upstream_assets(plan.automation_name)
     dag = DAG(
         dag_id=plan.dag_id,
@@ -73,8 +78,12 @@ def render(plan: DagPlan) -> DAG:
             extra["on_failure_callback"] = on_error
         if on_success is not None and task.task_id in plan.success_tasks:
             extra["on_success_callback"] = on_success
-        if watched is not None and not task.upstream:
-            extra["inlets"] = [watched]  # the run's first task takes the crossing (operators/_crossing.py)
+        if metric_asset is not None and not task.upstream:
+            extra["inlets"] = [metric_asset]  # the run's first task takes the crossing (operators/_crossing.py)
+        if task.task_id == APPROVE_DEPLOY:
+            # The request and a rejection go where the automation reports its outcomes: on_success's
+            # target (a rejected deploy is a decision, not a failure), else on_error's.
+            extra["notifier"] = on_success or on_error
         outlets = _outlets(plan, task.task_id, task.arguments)
         if outlets:
             extra["outlets"] = outlets
@@ -112,12 +121,11 @@ def _watched_asset(plan: DagPlan) -> Asset:
         cron=watch.cron,
         evaluate_at_start=watch.evaluate_at_start,
     )
-    return Asset(
-        name=metric_asset_name(plan.dag_id),
-        uri=metric_asset_uri(plan.dag_id),
-        group="frogml",
-        watchers=[AssetWatcher(name=f"frogml_metric_{plan.dag_id}", trigger=trigger)],
-    )
+    return _metric_asset(plan.dag_id, [AssetWatcher(name=f"frogml_metric_{plan.dag_id}", trigger=trigger)])
+
+
+def _metric_asset(dag_id: str, watchers: list[AssetWatcher]) -> Asset:
+    return Asset(name=metric_asset_name(dag_id), uri=metric_asset_uri(dag_id), group="frogml", watchers=watchers)
 
 
 def _schedule(plan: DagPlan, watched: Asset | None, upstream: list[Asset]) -> Any:

@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from frogml_airflow_provider.migration.handover import Candidate, Native, Option
 from frogml_airflow_provider.term import json_text, printable
 
 if TYPE_CHECKING:
+    from frogml_airflow_provider.dags.approval import ApprovalSetting
     from frogml_airflow_provider.platform.jfrog.automations import AutomationsService
 
 _REGISTERED = ("enabled", "disabled")
@@ -280,6 +281,7 @@ class Row:
     last_execution: str
     last_execution_status: str
     drift: list[str]
+    approval: list[str] = field(default_factory=list)  # the [frogml] approval_required entries naming it
 
     @property
     def runs_on(self) -> str:
@@ -295,9 +297,15 @@ class Row:
 
 
 def status_rows(
-    folder: Path, candidates: dict[str, Candidate], airflow: Any, jfrog: RegisteredAutomations | None
+    folder: Path,
+    candidates: dict[str, Candidate],
+    airflow: Any,
+    jfrog: RegisteredAutomations | None,
+    approvals: ApprovalSetting | None = None,
 ) -> list[Row]:
-    """``jfrog`` None: JFrog ML is not set up here; its columns say "unknown"."""
+    """``jfrog`` None: JFrog ML is not set up here; its columns say "unknown". ``approvals``: which
+    automations wait for a human before deploying in Airflow (``dags.approval``)."""
+    from frogml_airflow_provider.dags.plan import plan_dag
     from frogml_airflow_provider.management.specs import trigger_kind
 
     ledger = read_ledger(folder)
@@ -327,6 +335,11 @@ def status_rows(
                 last_execution=started,
                 last_execution_status=status,
                 drift=drift,
+                approval=list(
+                    approvals.entries_for(plan_dag(candidate.automation))
+                    if approvals and candidate and candidate.automation is not None
+                    else ()
+                ),
             )
         )
     return rows
@@ -355,12 +368,14 @@ def jfrog_if_set_up(conn_id: str, note: Callable[[str], None]) -> Iterator[Regis
 
 
 def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) -> int:
+    from frogml_airflow_provider.dags.approval_config import approvals_outside_airflow
+
     try:
         folder, candidates = load_candidates(path)
         with jfrog_if_set_up(conn_id, lambda text: print(f"note   {printable(text)}", file=sys.stderr)) as jfrog:
             airflow = AirflowApi(airflow_url)
             try:
-                rows = status_rows(folder, candidates, airflow, jfrog)
+                rows = status_rows(folder, candidates, airflow, jfrog, approvals_outside_airflow())
             finally:
                 airflow.close()
     except FrogMLProviderError as error:
@@ -387,7 +402,7 @@ def status(path: Path, *, conn_id: str, airflow_url: str | None, as_json: bool) 
 def print_status(rows: list[Row]) -> None:
     from frogml_airflow_provider.term import table_lines, tag
 
-    headers = ("AUTOMATION", "RUNS ON", "AIRFLOW DAG", "LAST RUN", "JFROG ML", "LAST EXECUTION", "DRIFT")
+    headers = ("AUTOMATION", "RUNS ON", "AIRFLOW DAG", "LAST RUN", "JFROG ML", "LAST EXECUTION", "DRIFT", "APPROVAL")
     table = []
     for row in rows:
         owner = f"ledger: {row.owner}" + (f" since {row.since}" if row.since else "")
@@ -400,6 +415,7 @@ def print_status(rows: list[Row]) -> None:
                 row.native,
                 " ".join(filter(None, (row.last_execution_status, row.last_execution))) or "-",
                 ", ".join(row.drift) if row.drift else ("-" if row.source and row.native in _REGISTERED else "n/a"),
+                ", ".join(row.approval) or "-",
             ]
         )
     header, *lines = table_lines(headers, table)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from frogml_airflow_provider.tasks import BUILD, BUILD_ID, EVALUATION, RUN_BATCH
+from frogml_airflow_provider.tasks import APPROVAL_CONTEXT, BUILD, BUILD_ID, EVALUATION, RUN_BATCH
 
 SUCCESSFUL = "SUCCESSFUL"
 FAILED = "FAILED"
@@ -21,6 +21,7 @@ class RunFacts:
     dag_id: str
     run_id: str
     evaluation: dict[str, Any] | None = None  # the metric crossing that started the run, if one did
+    approval: dict[str, Any] | None = None  # the approval step's news: status, url, responded_by, timeout_hours
 
     @property
     def why(self) -> str:
@@ -34,14 +35,18 @@ class RunFacts:
         return f"{crossed} at {e.get('evaluated_at')}{again}"
 
     def platform_params(self) -> dict[str, str]:
-        """The fields JFrog ML sends with a custom webhook."""
-        return {
+        """The fields JFrog ML sends with a custom webhook (and, from the approval step, two more)."""
+        params = {
             "execution_date": self.execution_date,
             "model_id": self.model_id,
             "automation": self.automation,
             "status": self.status,
             "build_id": self.build_id,
         }
+        if self.approval:
+            params["approval_url"] = str(self.approval.get("url") or "")
+            params["responded_by"] = str(self.approval.get("responded_by") or "")
+        return params
 
 
 def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> RunFacts:
@@ -63,6 +68,11 @@ def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> R
             build_id = ""
         evaluation = run_evaluation(ti)
     dag = context.get("dag")
+    approval = context.get(APPROVAL_CONTEXT)
+    if isinstance(approval, dict) and approval.get("status"):
+        status = str(approval["status"])
+    else:
+        approval = None
     return RunFacts(
         execution_date=when.isoformat() if hasattr(when, "isoformat") else str(when or ""),
         model_id=model_id,
@@ -72,6 +82,7 @@ def run_facts(context: Any, *, model_id: str, automation: str, status: str) -> R
         dag_id=getattr(dag, "dag_id", "") or getattr(dag_run, "dag_id", ""),
         run_id=getattr(dag_run, "run_id", "") or context.get("run_id", ""),
         evaluation=evaluation,
+        approval=approval,
     )
 
 

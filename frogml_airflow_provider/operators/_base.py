@@ -10,6 +10,7 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context
 
 from frogml_airflow_provider.hooks.frogml import DEFAULT_CONN_ID, FrogMLHook
+from frogml_airflow_provider.operators import _lineage_once
 
 FROGML_GREEN = "#41bf47"
 
@@ -49,7 +50,7 @@ class FrogMLOperatorMixin:
         return FrogMLHook(frogml_conn_id=self.frogml_conn_id)
 
 
-class FrogMLBaseOperator(FrogMLOperatorMixin, BaseOperator):
+class FrogMLBaseOperator(_lineage_once.OneStartPerRun, FrogMLOperatorMixin, BaseOperator):
     """What the FrogML operators that act on one model share.
 
     :param model_id: the JFrog ML model (its id, as in the automation's ``model_id``).

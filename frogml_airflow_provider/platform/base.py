@@ -164,7 +164,8 @@ class BuildRequest:
 @dataclass(frozen=True)
 class Decision:
     """One recorded decision: ``kind`` "gate" (subject: the build; detail: metric, value, threshold,
-    passed) or "trigger" (subject: the DAG; detail: trigger, value, threshold, retrain)."""
+    passed), "trigger" (subject: the DAG; detail: trigger, value, threshold, retrain) or "approval"
+    (subject: the build; detail: decision, responded_by, responded_at, variation, dag_id, run_id)."""
 
     kind: str
     model_id: str

@@ -36,13 +36,19 @@ from frogml_airflow_provider.automations import ThresholdDirection
 from frogml_airflow_provider.get_provider_info import DEFAULT_CONN_ID
 from frogml_airflow_provider.platform.numbers import threshold_number
 from frogml_airflow_provider.triggers import metric_history as history
-from frogml_airflow_provider.triggers.metric_evaluation import evaluations, share_key
+from frogml_airflow_provider.triggers.metric_evaluation import evaluations, next_tick, share_key
 from frogml_airflow_provider.triggers.metric_state import Decision, TriggerState, decide, follow_up
 
 DEFAULT_COOLDOWN = 24 * 3600.0
 DEFAULT_RESEND_AFTER = 600.0
 SPREAD = 10.0  # seconds over which the watchers of one tick handle its evaluation (see _staggered)
 STATE_RETRY = 5.0  # seconds before the state is read again when the store did not answer (doubling)
+# Steady evaluations (the same quiet or held decision as the one before) of a watcher that evaluates
+# more often than every few minutes are written a few at a time: each write is a round trip through
+# the triggerer's supervisor and its execution API, the bulk of a watcher's cost at a one-minute cadence.
+FLUSH_EVERY = 5  # steady evaluations written together, at most
+FLUSH_WITHIN = 300.0  # seconds: no evaluation waits longer than this to be written
+STEADY = ("quiet", "held")
 LEGACY_VARIABLE = "frogml_trigger_state__{dag_id}"  # where the per-run evaluate task kept its state
 _LOG = logging.getLogger(__name__)
 
@@ -184,6 +190,17 @@ class FrogMLMetricTrigger(BaseEventTrigger):
                 continue
             if event is not None:
                 yield event
+        await self._flush()
+
+    async def cleanup(self) -> None:
+        """The steady evaluations not yet written, when the watcher stops (a DAG paused, a triggerer
+        shutting down); a triggerer killed outright loses at most ``FLUSH_EVERY - 1`` of them."""
+        if getattr(self, "_pending", None):
+            try:
+                await self._flush()
+            except Exception:  # noqa: BLE001 - best effort while stopping; the state is already written
+                self.log.warning("metric trigger %r of DAG %s: could not write its last evaluations", *self._who())
+        await super().cleanup()
 
     async def _handle(self, raw: dict[str, Any]) -> TriggerEvent | None:
         at = datetime.fromtimestamp(float(raw["at"]), tz=UTC)
@@ -218,6 +235,7 @@ class FrogMLMetricTrigger(BaseEventTrigger):
         if decision.state != state:
             await self._save_state(decision.state)  # before the event: a crash after it never sends twice
         await self._record(
+            at,
             history.entry(
                 at=at,
                 code=decision.code,
@@ -225,7 +243,7 @@ class FrogMLMetricTrigger(BaseEventTrigger):
                 threshold=threshold if error is None else None,
                 error=error,
                 crossing=decision.state.crossing if decision.send else None,
-            )
+            ),
         )
         if not decision.send:
             return None
@@ -267,6 +285,9 @@ class FrogMLMetricTrigger(BaseEventTrigger):
                 # The current chunk's entries as JSON text: a thousand watchers hold their chunks
                 # in a few KB each, not in dicts of floats.
                 self._chunk: list[str] = await self._load_chunk()
+                self._pending: list[str] = []  # evaluations not yet written (see FLUSH_EVERY)
+                self._pending_since: datetime | None = None
+                self._last_code: str | None = None
                 await self._describe()
                 return
             except Exception as error:  # noqa: BLE001 - logged; retried with back-off
@@ -290,7 +311,9 @@ class FrogMLMetricTrigger(BaseEventTrigger):
             await self._save_state(state)
             await asyncio.to_thread(_drop_legacy_state, self.dag_id)
             return state
-        return TriggerState()
+        # Stored at once, so that the next start of this watcher never looks for a legacy state again.
+        await self._save_state(TriggerState())
+        return self._state
 
     async def _describe(self) -> None:
         """What this watcher watches, for readers that must not run automation files (the console in
@@ -308,16 +331,40 @@ class FrogMLMetricTrigger(BaseEventTrigger):
         self._state = state
         await self._store.aset(history.STATE_KEY, state.to_json())
 
-    async def _record(self, item: dict[str, Any]) -> None:
-        if len(self._chunk) >= history.CHUNK:  # the current chunk is full: start the next one
-            base = self._state.seq + history.CHUNK
-            await self._save_state(TriggerState(**{**self._state.to_json(), "seq": base}))
-            self._chunk = []
-            expired = history.expired_key(base, _history_size())
-            if expired is not None:
-                await self._store.adelete(expired)
-        self._chunk.append(json.dumps(item, separators=(",", ":")))
-        await self._store.aset(history.chunk_key(self._state.seq), json.loads(f"[{','.join(self._chunk)}]"))
+    async def _record(self, at: datetime, item: dict[str, Any]) -> None:
+        """Adds an evaluation to the history: written at once, unless it is steady (see ``FLUSH_EVERY``)."""
+        steady = item["d"] in STEADY and item["d"] == self._last_code
+        self._last_code = item["d"]
+        self._pending.append(json.dumps(item, separators=(",", ":")))
+        if self._pending_since is None:
+            self._pending_since = at
+        if steady and len(self._pending) < FLUSH_EVERY and not self._due(at):
+            return
+        await self._flush()
+
+    def _due(self, at: datetime) -> bool:
+        """Whether the evaluations held would wait past ``FLUSH_WITHIN`` for the next tick."""
+        since = self._pending_since or at
+        try:
+            return (next_tick(self.cron, at) - since).total_seconds() > FLUSH_WITHIN
+        except Exception:  # noqa: BLE001 - a cron croniter cannot follow: write at once
+            return True
+
+    async def _flush(self) -> None:
+        """Writes the held evaluations into the current chunk (starting the next chunk when it fills)."""
+        while self._pending:
+            if len(self._chunk) >= history.CHUNK:  # the current chunk is full: start the next one
+                base = self._state.seq + history.CHUNK
+                await self._save_state(TriggerState(**{**self._state.to_json(), "seq": base}))
+                self._chunk = []
+                expired = history.expired_key(base, _history_size())
+                if expired is not None:
+                    await self._store.adelete(expired)
+            room = history.CHUNK - len(self._chunk)
+            self._chunk += self._pending[:room]
+            del self._pending[:room]
+            await self._store.aset(history.chunk_key(self._state.seq), json.loads(f"[{','.join(self._chunk)}]"))
+        self._pending_since = None
 
 
 # -- evaluations: one per tick, shared by every watcher of the same query ---------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.airflow import free_port
+from tests.support.cluster import stop_group
 
 
 @dataclass
@@ -48,13 +49,15 @@ class Standalone:
             return json.loads(response.read())
 
     def stop(self) -> None:
+        """SIGINT (standalone's own shutdown), then the group's SIGTERM and SIGKILL: its scheduler and
+        LocalExecutor workers outlive a SIGINT for over a minute, which each test would wait out."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
             try:
-                self.process.wait(timeout=60)
+                self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
+                pass
+        stop_group(self.process, grace=10)
 
 
 def start(home: Path, dags: Path, extra_env: dict[str, str] | None = None, timeout: float = 180) -> Standalone:

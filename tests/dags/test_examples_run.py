@@ -4,57 +4,27 @@ build the sample model from git, gate on f1_score, deploy, call the endpoint."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.platform.base import DeploymentState
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
-from tests.support import EXAMPLES
+from tests.support.dags_test import DEPLOYS, UNREACHABLE, airflow, iris_home
 
 pytestmark = pytest.mark.slow
 
-UNREACHABLE = "retrain_iris_unreachable"
-
 
 @pytest.fixture
-def airflow_home(tmp_path: Path, make_repo) -> dict[str, str]:
-    home, dags = tmp_path / "home", tmp_path / "dags"
-    assert cli(["init", str(dags)]) == 0
-    example = (EXAMPLES / "automations" / "iris_classifier.py").read_text()
-    (dags / "automations" / "iris_classifier.py").write_text(example)
-    unreachable = example.replace('"retrain_iris_classifier"', f'"{UNREACHABLE}"').replace(
-        'threshold="0.8"', 'threshold="1.0"'
-    )
-    assert unreachable != example
-    (dags / "automations" / "iris_unreachable.py").write_text(unreachable)
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "PYTHONWARNINGS": "ignore",
-        "FROGML_SAMPLE_MODEL_REPO": str(make_repo(sample=True)),
-    }
-    airflow(env, "db", "migrate")
-    yield env
-    LocalPlatform(home / "frogml-local").shutdown()
-
-
-def airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), *args], env=env, capture_output=True, text=True, timeout=600
-    )
-    return done
+def airflow_home(tmp_path: Path, make_repo) -> Iterator[dict[str, str]]:
+    with iris_home(tmp_path, make_repo(sample=True)) as env:
+        yield env
 
 
 def test_the_example_builds_gates_deploys_and_serves(airflow_home: dict[str, str]) -> None:
-    done = airflow(airflow_home, "dags", "test", "retrain_iris_classifier")
+    done = airflow(airflow_home, "dags", "test", DEPLOYS)
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-4000:]
     assert "state=success" in log

@@ -225,6 +225,8 @@ def test_a_metric_trigger_is_watched_and_its_dag_runs_only_on_a_crossing(now: bo
 def test_a_metric_automation_handed_to_jfrog_ml_is_not_watched() -> None:
     plan = plan_dag(automation(trigger=metric_trigger()), runs_elsewhere="JFrog ML")
     assert plan.schedule.watch is None and plan.schedule.cron is None and plan.is_paused_upon_creation
+    assert plan.schedule.keeps_metric_state  # its asset stays referenced: Airflow keeps the watcher's state
+    assert not plan_dag(automation(), runs_elsewhere="JFrog ML").schedule.keeps_metric_state
 
 
 @pytest.mark.parametrize("trigger", [NoneTrigger(), metric_trigger()])

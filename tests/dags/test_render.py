@@ -15,9 +15,11 @@ from frogml_airflow_provider.automations import (
     CustomWebhook,
     DeploymentSpecifications,
     FrogmlBuildDeploy,
+    MetricBasedTrigger,
     NoneTrigger,
     ScheduledTrigger,
     SlackNotification,
+    SqlMetric,
     ThresholdDirection,
 )
 from frogml_airflow_provider.dags.plan import plan_dag
@@ -108,6 +110,24 @@ def test_a_metric_automation_is_scheduled_on_its_watched_asset(bag: DagBag) -> N
     assert drift.get_task("build").inlets == [asset]  # the run's first task takes the crossing
     assert drift.get_task("deploy").inlets == []
     assert drift.is_paused_upon_creation is True  # is_enabled=False: no watching until unpaused
+
+
+def test_a_metric_automation_handed_over_keeps_its_asset_as_an_inlet_without_a_watcher() -> None:
+    """Nothing watches it and nothing schedules the DAG, but the asset stays referenced: Airflow's
+    scheduler deletes the state store of an asset no DAG references, and the watcher's state and
+    history must be there when the automation comes back (tests/migration/test_metric.py)."""
+    metric = MetricBasedTrigger(
+        name="drift", metric=SqlMetric(sql_query="SELECT 1"), direction=ThresholdDirection.ABOVE, threshold="0.5"
+    )
+    handed = render(plan_dag(_automation(trigger=metric), runs_elsewhere="JFrog ML"))
+    assert handed.schedule is None
+    (asset,) = handed.get_task("build").inlets
+    assert (asset.name, asset.uri, asset.watchers) == ("frogml-metric/sample", "frogml-metric://sample/", [])
+    assert handed.get_task("deploy").inlets == []
+    watched = render(plan_dag(_automation(trigger=metric)))
+    (same,) = watched.timetable.asset_condition.objects
+    assert (same.name, same.uri) == (asset.name, asset.uri) and len(same.watchers) == 1
+    assert render(plan_dag(_automation(), runs_elsewhere="JFrog ML")).get_task("build").inlets == []
 
 
 def test_build_deploy_and_batch_tasks_declare_the_assets_they_produce(bag: DagBag) -> None:

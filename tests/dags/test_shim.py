@@ -350,3 +350,52 @@ def test_qwak_files_become_dags_in_a_real_dagbag(tmp_path: Path) -> None:
     [(path, message)] = bag.import_errors.items()
     assert Path(path) == dags / "automations" / "half.py"
     assert "half.py:1" in message and "frogml calls it FrogmlBuildDeploy" in message
+
+
+METRIC_FILE = """{header}
+auto = {p}Automation(
+    name={name!r},
+    model_id="m",
+    trigger={p}MetricBasedTrigger(
+        name="drift",
+        metric={p}SqlMetric(sql_query="SELECT avg(drift) FROM m"),
+        direction={p}ThresholdDirection.ABOVE_OR_EQUALS,
+        threshold="0.3",
+        override_cron="*/30 * * * *",
+    ),
+    action={p}{action}({build}),
+)
+"""
+
+
+def test_a_qwak_metric_automation_becomes_the_same_watched_dag_as_its_frogml_form(tmp_path: Path) -> None:
+    """In Airflow's own DagBag: scheduled on its metric asset, whose watcher is the frogml form's
+    (the same trigger arguments but for the DAG and automation names), with no evaluation task."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from frogml_airflow_provider.cli import main as cli
+
+    dags = tmp_path / "dags"
+    assert cli(["init", str(dags)]) == 0
+    forms = {
+        "q_metric": ("import qwak.automations as qa", "qa.", "QwakBuildDeploy"),
+        "f_metric": ("from frogml.core.automations import *", "", "FrogmlBuildDeploy"),
+    }
+    for name, (header, p, action) in forms.items():
+        source = METRIC_FILE.format(header=header, p=p, name=name, action=action, build=QWAK_BUILD.format(p=p))
+        (dags / "automations" / f"{name}.py").write_text(source)
+    bag = DagBag(dag_folder=str(dags))
+    assert bag.import_errors == {} and sorted(bag.dag_ids) == ["f_metric", "q_metric"]
+    watched: dict[str, dict[str, Any]] = {}
+    for name in forms:
+        dag = bag.dags[name]
+        (asset,) = dag.timetable.asset_condition.objects
+        (watcher,) = asset.watchers
+        path, kwargs = watcher.trigger.serialize()
+        assert path == "frogml_airflow_provider.triggers.metric.FrogMLMetricTrigger"
+        assert (kwargs["dag_id"], kwargs["automation_name"]) == (name, name)
+        assert asset.uri == f"frogml-metric://{name}/" and dag.get_task("build").inlets == [asset]
+        assert dag.task_ids == ["build", "check_build_metric", "deploy", "skip_deploy"]
+        watched[name] = {key: value for key, value in kwargs.items() if key not in ("dag_id", "automation_name")}
+    assert watched["q_metric"] == watched["f_metric"]
+    assert (watched["q_metric"]["direction"], watched["q_metric"]["cron"]) == ("ABOVE_OR_EQUALS", "*/30 * * * *")

@@ -72,3 +72,36 @@ def test_pull_refuses_to_overwrite_a_file_without_overwrite(
     assert (out / "churn_retrain.py").read_text() == "# mine\n"
     assert cli("pull", "--out", out, "--overwrite").code == 0
     assert "Automation(" in (out / "churn_retrain.py").read_text()
+
+
+METRIC = """
+retrain_on_drift = Automation(
+    name="retrain_on_drift",
+    model_id="churn",
+    trigger=MetricBasedTrigger(
+        name="drift",
+        metric=SqlMetric(sql_query="SELECT avg(drift) FROM churn"),
+        direction=ThresholdDirection.BELOW_OR_EQUALS,
+        threshold="SELECT 0.3",
+        override_cron="*/5 * * * *",
+    ),
+    action=FrogmlBuildDeploy(
+        BuildSpecifications(git_uri="https://github.com/acme/models.git#churn"),
+        BuildMetric("f1_score", ThresholdDirection.ABOVE, "0.7"),
+        DeploymentSpecifications(number_of_pods=1),
+    ),
+)
+"""
+
+
+def test_a_metric_automation_is_pulled_into_a_file_that_exports_to_its_spec(
+    mock: Any, folder: Callable[..., Path], cli: Cli, tmp_path: Path
+) -> None:
+    original = folder(drift=METRIC)
+    assert cli("register", original, "--yes").code == 0
+    done = cli("pull", "--out", tmp_path / "pulled")
+    assert done.code == 0, done.err
+    text = (tmp_path / "pulled" / "retrain_on_drift.py").read_text()
+    assert "MetricBasedTrigger(" in text and "*/5 * * * *" in text and "SELECT avg(drift) FROM churn" in text
+    assert cli("validate", tmp_path / "pulled").code == 0
+    assert exported(cli, tmp_path / "pulled", tmp_path / "a") == exported(cli, original, tmp_path / "b")

@@ -77,3 +77,18 @@ def test_status_without_jfrog_ml_set_up_shows_the_airflow_side(
     assert "JFrog ML is not set up here" in done.err
     churn = rows(done)[CHURN]
     assert (churn["dag"], churn["native"], churn["runs_on"]) == ("active", "unknown", "airflow")
+
+
+def test_status_says_which_automations_need_approval_before_deploying(
+    airflow: ApiServer, automations: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW__FROGML__APPROVAL_REQUIRED", f"automation:{CHURN}, automation:{SCORING}")
+    found = rows(cli("status", automations, "--json"))
+    assert found[CHURN]["approval"] == [f"automation:{CHURN}"]
+    assert found[SCORING]["approval"] == []  # a batch job deploys nothing
+    header, *lines = cli("status", automations).out.splitlines()
+    assert header.split()[-1] == "APPROVAL"
+    assert next(line for line in lines if line.startswith(CHURN)).endswith(f"automation:{CHURN}")
+    monkeypatch.setenv("AIRFLOW__FROGML__APPROVAL_REQUIRED", "automation:")
+    done = cli("status", automations)
+    assert done.code == 2 and "entry 1 'automation:' names no automation" in done.err

@@ -15,6 +15,8 @@ automation file templates (``build``, ``batch``).
   do nothing: no build appears) and ``GetBuild`` of an unknown id (the mock raises KeyError ->
   UNKNOWN instead of NOT_FOUND). ``Faults``, an interceptor, records every call's metadata and
   injects failures (``faults.fail("GetBuild", "UNAVAILABLE")``).
+- ``Analytics``: an AnalyticsQueryService that answers with data (``result_data``), for what the
+  mock's cannot show (it answers four canned queries and never returns data).
 - The automation service the commands call (``automations_mock_class``): the wheel's
   ``AutomationManagementServiceMock`` with its crashing RPCs fixed (``fixed=True``, the default):
   ToggleAutomationActivity assigns a bool to the ``automation_spec`` message (INTERNAL on every
@@ -360,6 +362,57 @@ def build_spec(**overrides: Any) -> dict[str, Any]:
         "service_account_key_secret_name": "",
     }
     return {**base, **overrides}
+
+
+# -- analytics that answer: the mock's AnalyticsQueryService answers four canned queries, never data --
+class Analytics:
+    """An AnalyticsQueryService that runs one query: PENDING ``pending`` times, then pages of data."""
+
+    def __init__(self, *, pages: list[Any], pending: int = 0, download_url: str = "") -> None:
+        self.pages, self.pending, self.download_url = pages, pending, download_url
+        self.queries: list[str] = []
+        self.page_requests: list[tuple[str, int]] = []
+
+    def servicer(self) -> Any:
+        from frogml._proto.qwak.analytics.analytics_pb2 import QueryStatus
+        from frogml._proto.qwak.analytics.analytics_service_pb2 import (
+            GetQueryResultDownloadURLResponse,
+            GetQueryResultsPageResponse,
+            QueryResponse,
+        )
+        from frogml._proto.qwak.analytics.analytics_service_pb2_grpc import AnalyticsQueryServiceServicer
+
+        owner = self
+
+        class Servicer(AnalyticsQueryServiceServicer):
+            def Query(self, request: Any, context: Any) -> Any:
+                owner.queries.append(request.query)
+                return QueryResponse(query_id="q-1")
+
+            def GetQueryResultsPage(self, request: Any, context: Any) -> Any:
+                owner.page_requests.append((request.page_id, request.max_results))
+                if owner.pending:
+                    owner.pending -= 1
+                    return GetQueryResultsPageResponse(status=QueryStatus.PENDING)
+                index = int(request.page_id or 0)
+                next_page = str(index + 1) if index + 1 < len(owner.pages) else ""
+                data = owner.pages[index] if owner.pages else None
+                return GetQueryResultsPageResponse(status=QueryStatus.SUCCESS, data=data, next_page_id=next_page)
+
+            def GetQueryResultDownloadURL(self, request: Any, context: Any) -> Any:
+                return GetQueryResultDownloadURLResponse(download_url=owner.download_url)
+
+        return Servicer()
+
+
+def result_data(headers: list[tuple[str, str]], rows: list[list[str]]) -> Any:
+    from frogml._proto.qwak.analytics.analytics_pb2 import HeaderDesc, ResultData, ResultRow
+
+    return ResultData(
+        headers=[name for name, _ in headers],
+        headersDesc=[HeaderDesc(name=name, type=kind) for name, kind in headers],
+        rows=[ResultRow(values=row) for row in rows],
+    )
 
 
 # -- the automation service of the management commands ---------------------------------------------------

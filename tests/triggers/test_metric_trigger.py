@@ -325,3 +325,92 @@ def test_the_watchers_of_one_tick_are_spread_over_seconds_not_woken_at_once() ->
     assert offsets == [stagger(f"automation_{i}") for i in range(1000)]  # stable across restarts
     per_second = [sum(1 for o in offsets if second <= o < second + 1) for second in range(int(SPREAD))]
     assert max(per_second) < 200  # about a tenth each, not all in the first
+
+
+# -- steady evaluations written a few at a time ------------------------------------------------------
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    async def aset(self, key: str, value: Any) -> None:
+        self.writes.append(key)
+        await super().aset(key, value)
+
+
+def written_as_it_goes(watcher: FrogMLMetricTrigger, store: MemoryStore, *raws: dict[str, Any]) -> list[int]:
+    """How many evaluations the store held as each evaluation after the first arrived."""
+    seen: list[int] = []
+
+    async def observed() -> AsyncIterator[dict[str, Any]]:
+        for i, item in enumerate(raws):
+            if i:
+                seen.append(len(history.evaluations(store.values)))
+            yield item
+
+    async def run() -> None:
+        watcher.asset_state_store = store  # type: ignore[assignment]
+        async for _ in watcher.watch(observed()):
+            pass
+
+    asyncio.run(run())
+    return seen
+
+
+def test_steady_evaluations_every_minute_are_written_five_at_a_time() -> None:
+    store = CountingStore()
+    seen = written_as_it_goes(trigger(), store, *(raw(minute, 0.1) for minute in range(12)))
+    # The first at once; then the steady ones five at a time; the last two when the watch ends.
+    assert seen == [1, 1, 1, 1, 1, 6, 6, 6, 6, 6, 11]
+    assert len(history.evaluations(store.values)) == 12
+    assert store.writes.count("evaluations.0") == 4  # not 12
+
+
+def test_anything_but_a_steady_evaluation_is_written_at_once_with_what_was_held() -> None:
+    store = MemoryStore()
+    values = [0.1, 0.1, 0.1, 0.5, 0.6, 0.6, 0.1]  # quiet x3, retrain, held x2, armed
+    seen = written_as_it_goes(trigger(), store, *(raw(minute, v) for minute, v in enumerate(values)))
+    # The crossing wrote the two quiet ones held before it; the first 'held' (a change) at once, the
+    # second waits; 'armed' (a change) writes it.
+    assert seen == [1, 1, 1, 4, 5, 5]
+    assert [e.decision for e in history.evaluations(store.values)] == [
+        "quiet", "quiet", "quiet", "retrain", "held", "held", "armed"
+    ]  # fmt: skip
+
+
+def test_a_watcher_on_a_slow_cron_writes_every_evaluation_at_once() -> None:
+    store = MemoryStore()
+    raws = [{"at": (T0 + timedelta(minutes=15 * i)).timestamp(), "value": 0.1, "threshold": None} for i in range(4)]
+    assert written_as_it_goes(trigger(cron="*/15 * * * *"), store, *raws) == [1, 2, 3]
+
+
+def test_evaluations_held_when_the_watcher_stops_are_written_by_its_cleanup() -> None:
+    store = MemoryStore()
+    watcher = trigger()
+    watcher.asset_state_store = store  # type: ignore[assignment]
+
+    async def stopped_mid_watch() -> None:
+        gate = asyncio.Event()
+
+        async def raws() -> AsyncIterator[dict[str, Any]]:
+            for minute in range(3):
+                yield raw(minute, 0.1)
+            gate.set()
+            await asyncio.sleep(3600)  # the next tick, never reached: the triggerer cancels the watch
+            yield raw(3, 0.1)
+
+        async def consume() -> None:
+            async for _ in watcher.watch(raws()):
+                pass
+
+        task = asyncio.create_task(consume())
+        await gate.wait()
+        await asyncio.sleep(0)
+        assert len(history.evaluations(store.values)) == 1  # two steady ones held
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await watcher.cleanup()  # what Airflow's trigger runner calls when a watch ends
+
+    asyncio.run(stopped_mid_watch())
+    assert len(history.evaluations(store.values)) == 3

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from frogml_airflow_provider.errors import QueryFailed, QueryShapeError, QueryTimeout
-from tests.support.jfrog import TOKEN, connection, start_control_plane
+from tests.support.jfrog import TOKEN, Analytics, connection, result_data, start_control_plane
 
 pytestmark = pytest.mark.sdk
 
@@ -94,56 +94,6 @@ def test_the_query_goes_to_the_discovered_analytics_engine(mock_platform, contro
     calls = control_plane.faults.calls
     assert [method for method, _ in calls][:3] == ["GetAnalyticsEngineUrl", "Query", "GetQueryResultsPage"]
     assert all(metadata["authorization"] == f"Bearer {TOKEN}" for _, metadata in calls)
-
-
-class Analytics:
-    """An AnalyticsQueryService that runs one query: PENDING ``pending`` times, then pages of data."""
-
-    def __init__(self, *, pages: list[Any], pending: int = 0, download_url: str = "") -> None:
-        self.pages, self.pending, self.download_url = pages, pending, download_url
-        self.queries: list[str] = []
-        self.page_requests: list[tuple[str, int]] = []
-
-    def servicer(self) -> Any:
-        from frogml._proto.qwak.analytics.analytics_pb2 import QueryStatus
-        from frogml._proto.qwak.analytics.analytics_service_pb2 import (
-            GetQueryResultDownloadURLResponse,
-            GetQueryResultsPageResponse,
-            QueryResponse,
-        )
-        from frogml._proto.qwak.analytics.analytics_service_pb2_grpc import AnalyticsQueryServiceServicer
-
-        owner = self
-
-        class Servicer(AnalyticsQueryServiceServicer):
-            def Query(self, request: Any, context: Any) -> Any:
-                owner.queries.append(request.query)
-                return QueryResponse(query_id="q-1")
-
-            def GetQueryResultsPage(self, request: Any, context: Any) -> Any:
-                owner.page_requests.append((request.page_id, request.max_results))
-                if owner.pending:
-                    owner.pending -= 1
-                    return GetQueryResultsPageResponse(status=QueryStatus.PENDING)
-                index = int(request.page_id or 0)
-                next_page = str(index + 1) if index + 1 < len(owner.pages) else ""
-                data = owner.pages[index] if owner.pages else None
-                return GetQueryResultsPageResponse(status=QueryStatus.SUCCESS, data=data, next_page_id=next_page)
-
-            def GetQueryResultDownloadURL(self, request: Any, context: Any) -> Any:
-                return GetQueryResultDownloadURLResponse(download_url=owner.download_url)
-
-        return Servicer()
-
-
-def result_data(headers: list[tuple[str, str]], rows: list[list[str]]) -> Any:
-    from frogml._proto.qwak.analytics.analytics_pb2 import HeaderDesc, ResultData, ResultRow
-
-    return ResultData(
-        headers=[name for name, _ in headers],
-        headersDesc=[HeaderDesc(name=name, type=kind) for name, kind in headers],
-        rows=[ResultRow(values=row) for row in rows],
-    )
 
 
 @pytest.fixture
