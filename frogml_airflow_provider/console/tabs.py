@@ -1,8 +1,8 @@
 """The tabs the plugin adds to a generated DAG's pages in Airflow's UI (``plugins.py``): the DAG's
 model story (builds, gate decisions, what serves, the metric trigger's evaluations, batch jobs) and a
-run's (its build, the gate's comparison, the deployment, the notifications); a task instance's tab is
-the run's, opened at the task's part (``#task-<task id>``). HTML from what
-``story`` read; no automation file is imported.
+run's (its build, the gate's comparison, who approved the deploy, the deployment, the
+notifications); a task instance's tab is the run's, opened at the task's part (``#task-<task id>``).
+HTML from what ``story`` read; no automation file is imported.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import quote
 from frogml_airflow_provider.console import pages
 from frogml_airflow_provider.console.story import DagFacts, RunFacts, builds_of_dag, builds_of_run, by_subject
 from frogml_airflow_provider.platform.base import Build, Decision, ShowsHistory
-from frogml_airflow_provider.tasks import BUILD, CHECK_BUILD_METRIC, DEPLOY
+from frogml_airflow_provider.tasks import APPROVAL, APPROVE_DEPLOY, BUILD, CHECK_BUILD_METRIC, DEPLOY
 from frogml_airflow_provider.triggers.metric_history import WatcherHistory
 
 BUILDS_SHOWN = 50  # newest builds in the table; the chart draws every gate decision
@@ -216,9 +216,33 @@ def run_tab(
             + (f" <span class='empty'>(against {escape(str(gate.detail.get('against')))})</span>" if gate else "")
             + "</p>"
         )
+    sections.append(_approval(platform, facts, run))
     sections.append(_deployment(run, facts, platform))
     sections.append(_notifications(notifications))
     return pages.page(f"JFrog ML: run {run.run_id}", "".join(sections), prefix, _crumbs(prefix, facts))
+
+
+def _approval(platform: ShowsHistory, facts: DagFacts, run: RunFacts) -> str:
+    """Who approved or rejected this run's deploy, and when (``approve_deploy``'s records); nothing
+    for a DAG whose deploys need no approval."""
+    from frogml_airflow_provider.console.approvals import SAID, STYLE
+
+    mine = [
+        d
+        for d in platform.decisions(APPROVAL, facts.model_id)
+        if d.detail.get("dag_id") == facts.dag_id and d.detail.get("run_id") == run.run_id
+    ]
+    if not mine:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(d.subject)}</td><td class='{STYLE.get(str(d.detail.get('decision')), '')}'>"
+        f"{escape(SAID.get(str(d.detail.get('decision')), str(d.detail.get('decision'))))}</td>"
+        f"<td>{escape(str(d.detail.get('responded_by') or '-'))}</td>"
+        f"<td>{escape(str(d.detail.get('responded_at') or ''))}</td></tr>"
+        for d in mine
+    )
+    head = "<tr><th>build</th><th>decision</th><th>by</th><th>at (UTC)</th></tr>"
+    return f"<h2 id='task-{APPROVE_DEPLOY}'>Approval</h2><table>{head}{rows}</table>"
 
 
 def _deployment(run: RunFacts, facts: DagFacts, platform: ShowsHistory) -> str:
@@ -259,5 +283,5 @@ def _notifications(recorded: Sequence[Decision]) -> str:
             f"<td class='{'delivered' if delivered else 'not-delivered'}'>{outcome}</td><td>{escape(why)}</td>"
             f"<td>{_when(decision.at)}</td></tr>"
         )
-    head = "<tr><th>notifier</th><th>run outcome</th><th>delivery</th><th>details</th><th>at</th></tr>"
+    head = "<tr><th>notifier</th><th>status sent</th><th>delivery</th><th>details</th><th>at</th></tr>"
     return f"<h2>Notifications</h2><table>{head}{''.join(rows)}</table>"

@@ -51,6 +51,9 @@ def story(airflow_api, local_conn: LocalPlatform, make_repo) -> dict:
     platform.record_decision("notification", MODEL, subject, {**sent, "notifier": "webhook"})
     lost = {"delivered": False, "attempts": 4, "http_status": 503, "reason": "HTTP 503 (retried up to 4 attempts)"}
     platform.record_decision("notification", MODEL, subject, {**sent, **lost, "notifier": "slack"})
+    approved = {"decision": "approved", "responded_by": "ops-lead", "responded_at": "2026-12-05T10:05:00+00:00"}
+    platform.record_decision("approval", MODEL, build.build_id, {**approved, "dag_id": DAG, "run_id": RUN})
+    platform.record_decision("approval", MODEL, "other", {**approved, "dag_id": DAG, "run_id": "another_run"})
     add_dag(DAG, ["frogml", MODEL])
     add_dag(PLAIN, ["team-a"])
     extra = {"model_id": MODEL, "build_id": build.build_id, "variation": "default", "endpoint": serving.endpoint}
@@ -110,6 +113,8 @@ def test_the_run_tab_shows_its_build_gate_deployment_and_notifications(airflow_a
     assert f"/frogml/builds/{build_id}" in html and "/tasks/build" in html  # the build's log and its task's log
     gate = html.split(">Gate</h2>")[1].split("<h2")[0]
     assert "f1_score = 0.9 above 0.8" in gate and "passed: deploy" in gate and "the threshold" in gate
+    approval = html.split("<h2 id='task-approve_deploy'>Approval</h2>")[1].split("</table>")[0]
+    assert build_id in approval and "approved" in approval and "ops-lead" in approval and "other" not in approval
     deployment = html.split(">Deployment</h2>")[1].split("</table>")[0]
     assert build_id in deployment and story["endpoint"] in deployment and "SERVING" in deployment
     notes = html.split("<h2>Notifications</h2>")[1]
