@@ -12,6 +12,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -111,6 +112,31 @@ def watchers_of(model_id: str, readable: frozenset[str]) -> list[WatcherHistory]
         return f"the metric triggers' history could not be read from Airflow's metadata database: {error}"
 
 
+STATIC = Path(__file__).parent / "static"
+_TYPES = {".js": "text/javascript", ".css": "text/css", ".LICENSE": "text/plain"}
+
+
+def static_file(name: str) -> Response:
+    """The vendored uPlot and the console's script: files of ``static/`` only, by name."""
+    path = STATIC / name
+    kind = _TYPES.get(path.suffix)
+    if "/" in name or name.startswith(".") or kind is None or not path.is_file():
+        raise HTTPException(404, f"no static file {name!r}")
+    return Response(path.read_bytes(), media_type=kind, headers={"Cache-Control": "max-age=3600"})
+
+
+def readable_dag(dag_id: str, user: Any) -> Any:
+    """The DAG's facts (``story.DagFacts``) if the user may read it (Airflow's per-DAG access); else
+    404, as for a DAG that does not exist: a tab never tells which DAGs exist to whom may not read them."""
+    from frogml_airflow_provider.console import story
+    from frogml_airflow_provider.console.status import access_of
+
+    facts = story.dag_facts(dag_id) if dag_id in access_of(user).dag_ids else None
+    if facts is None:
+        raise HTTPException(404, f"no DAG {dag_id!r} that you may read")
+    return facts
+
+
 def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) -> FastAPI:
     from airflow.api_fastapi.core_api.security import get_user
 
@@ -152,6 +178,39 @@ def create_app(platform_factory: object = local_platform, prefix: str = PREFIX) 
     @shown
     def batch_jobs() -> str:
         return batch.batch_jobs_page(factory(), prefix)  # type: ignore[operator]
+
+    @app.get("/static/{name}")
+    def static(name: str) -> Response:
+        return static_file(name)
+
+    @app.get("/dags/{dag_id}", response_class=HTMLResponse)
+    @shown
+    def dag_tab(dag_id: str, user: Any = Depends(get_user)) -> str:
+        from frogml_airflow_provider.console import tabs
+
+        facts = readable_dag(dag_id, user)
+        if not facts.generated:
+            return tabs.not_generated(dag_id, prefix)
+        platform = factory()  # type: ignore[operator]
+        watchers = watchers_of(facts.model_id, frozenset({dag_id}))
+        jobs = [job for job in platform.batch_jobs(facts.model_id) if job.run_key.startswith(f"{dag_id}/")]
+        return tabs.dag_tab(platform, facts, prefix, watchers, jobs)
+
+    @app.get("/dags/{dag_id}/runs/{run_id}", response_class=HTMLResponse)
+    @shown
+    def run_tab(dag_id: str, run_id: str, user: Any = Depends(get_user)) -> str:
+        from frogml_airflow_provider.console import story, tabs
+
+        facts = readable_dag(dag_id, user)
+        if not facts.generated:
+            return tabs.not_generated(dag_id, prefix)
+        run = story.run_facts(dag_id, run_id)
+        if run is None:
+            raise HTTPException(404, f"DAG {dag_id!r} has no run {run_id!r}")
+        platform = factory()  # type: ignore[operator]
+        subject = story.notification_subject(dag_id, run_id)
+        sent = [d for d in platform.decisions("notification", facts.model_id) if d.subject == subject]
+        return tabs.run_tab(platform, facts, run, prefix, sent)
 
     @app.get("/batch/{job_id}", response_class=HTMLResponse)
     @shown

@@ -7,7 +7,7 @@ from typing import Any
 from airflow.sdk import BaseNotifier
 
 from frogml_airflow_provider.notifications._context import FAILED, SUCCESSFUL, RunFacts, run_facts
-from frogml_airflow_provider.notifications._delivery import DeliveryPolicy
+from frogml_airflow_provider.notifications._delivery import DeliveryPolicy, Outcome
 
 
 class FrogMLBaseNotifier(BaseNotifier):
@@ -41,12 +41,41 @@ class FrogMLBaseNotifier(BaseNotifier):
 
     def notify(self, context: Any) -> None:
         try:
-            self.deliver(context)
+            outcome = self.deliver(context)
         except Exception as error:  # noqa: BLE001 - a notification never changes the run's outcome
             self.log.error("%s could not be sent: %s: %s", type(self).__name__, type(error).__name__, error)
+            # The error's text may hold the URL: its class only.
+            outcome = Outcome(False, 0, None, f"could not be sent ({type(error).__name__}); the log has the details")
+        record_outcome(self, context, outcome)
 
-    def deliver(self, context: Any) -> None:
+    def deliver(self, context: Any) -> Outcome:
         raise NotImplementedError
+
+
+def record_outcome(notifier: FrogMLBaseNotifier, context: Any, outcome: Outcome) -> None:
+    """Keep the delivery's outcome for the run's JFrog ML tab (``console/tabs.py``), on the platform
+    when it records decisions (the local one): the notifier's kind, the run's status, delivered or
+    not and why (``_delivery`` words, never a URL or a header value). Never fails the notification."""
+    try:
+        from frogml_airflow_provider.hooks.frogml import FrogMLHook
+        from frogml_airflow_provider.platform.base import RecordsDecisions
+
+        facts = notifier.facts(context)
+        platform = FrogMLHook().platform
+        if not facts.model_id or not isinstance(platform, RecordsDecisions):
+            return
+        kind = type(notifier).__name__.removeprefix("FrogML").removesuffix("Notifier").lower()
+        detail = {
+            "notifier": kind,
+            "status": facts.status,
+            "delivered": outcome.delivered,
+            "attempts": outcome.attempts,
+            "http_status": outcome.status,
+            "reason": outcome.reason,
+        }
+        platform.record_decision("notification", facts.model_id, f"{facts.dag_id}/{facts.run_id}", detail)
+    except Exception as error:  # noqa: BLE001 - the record is for the UI; the delivery happened regardless
+        notifier.log.warning("the notification's outcome was not recorded: %s", type(error).__name__)
 
 
 def secrets(*values: str) -> None:

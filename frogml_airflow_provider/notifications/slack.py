@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from frogml_airflow_provider.notifications._context import SUCCESSFUL, RunFacts
-from frogml_airflow_provider.notifications._delivery import send
+from frogml_airflow_provider.notifications._delivery import Outcome, send
 from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier, secrets
 from frogml_airflow_provider.tasks import APPROVAL_TIMED_OUT, AWAITING_APPROVAL
 
@@ -23,10 +23,10 @@ class FrogMLSlackNotifier(FrogMLBaseNotifier):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(webhook='***', model_id={self.model_id!r})"
 
-    def deliver(self, context: Any) -> None:
+    def deliver(self, context: Any) -> Outcome:
         secrets(self._webhook)
         facts = self.facts(context)
-        send(
+        return send(
             "POST",
             self._webhook,
             body=slack_message(facts, run_url(context)),

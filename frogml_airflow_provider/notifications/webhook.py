@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from frogml_airflow_provider.automations.notifications import is_secret_header
-from frogml_airflow_provider.notifications._delivery import send
+from frogml_airflow_provider.notifications._delivery import Outcome, send
 from frogml_airflow_provider.notifications.base import FrogMLBaseNotifier, secrets
 
 
@@ -35,7 +35,7 @@ class FrogMLWebhookNotifier(FrogMLBaseNotifier):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url='***', http_method={self.http_method!r}, headers={list(self._headers)})"
 
-    def deliver(self, context: Any) -> None:
+    def deliver(self, context: Any) -> Outcome:
         secrets(self._url, *(value for name, value in self._headers.items() if is_secret_header(name)))
         facts = self.facts(context)
         # ``data`` templates also see the crossing that started the run: {{ frogml_evaluation.value }}
@@ -43,7 +43,7 @@ class FrogMLWebhookNotifier(FrogMLBaseNotifier):
         data = {key: str(self.render_template(value, jinja)) for key, value in self.data.items()}
         payload = {**data, **facts.platform_params()}
         in_query = self.http_method == "GET"
-        send(
+        return send(
             self.http_method,
             self._url,
             params=payload if in_query else None,

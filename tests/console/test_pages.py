@@ -3,17 +3,19 @@ value objects, served by Airflow's own API app behind Airflow's authentication."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import sqlite3
 import time
+from html import unescape
 
 import pytest
 
 from frogml_airflow_provider.console import pages, status
 from frogml_airflow_provider.console.app import watchers_of
-from frogml_airflow_provider.console.charts import Point, chart
+from frogml_airflow_provider.console.charts import Event, Point, chart
 from frogml_airflow_provider.platform.base import (
     Build,
     BuildRequest,
@@ -60,10 +62,12 @@ def test_pages_show_builds_metrics_logs_deployments_and_charts(
     # Other tests of this session record metric watchers of tiny-model in the shared database: read this
     # test's two charts by their headings.
     sections = {part.split("</h2>")[0]: part for part in model.split("<h2>")[1:]}
-    gate, trigger = sections["f1_score across builds"], sections["error_rate over time (DAG dag)"]
-    assert "f1_score per build" in gate and "error_rate per evaluation" in trigger
-    assert (gate.count('class="marked"'), gate.count('class="unmarked"')) == (1, 1)
-    assert (trigger.count('class="marked"'), trigger.count('class="unmarked"')) == (1, 0)
+    gate = chart_data(sections["f1_score across builds"])
+    trigger = chart_data(sections["error_rate over time (DAG dag)"])
+    assert gate["title"] == "f1_score per build, at the gate" and trigger["title"] == "error_rate per evaluation"
+    assert (gate["s"], gate["v"], gate["th"], gate["m"]) == ([done.build_id, "b-2"], [0.9, 0.7], [0.8, 0.8], [1, 0])
+    assert [e["label"] for e in gate["events"]] == [f"deployed {done.build_id}"]
+    assert (trigger["v"], trigger["m"]) == ([0.4], [1])
     assert client.get("/frogml/builds/nope", headers=auth).status_code == 404
 
 
@@ -89,7 +93,9 @@ def test_the_model_page_charts_each_metric_watchers_evaluations(
     status._ACCESS.clear()  # the viewer's DAGs, as the console caches them for a few seconds: asked anew
     page = client.get("/frogml/models/tiny-model", headers={"Authorization": f"Bearer {token}"}).text
     assert "latency_p99 over time (DAG retrain_tiny)" in page
-    assert "150 (threshold 120): retrain started" in page and "80 (threshold 120): no retrain" in page
+    drawn = chart_data(page.split("latency_p99 over time (DAG retrain_tiny)")[1])
+    assert (drawn["t"], drawn["v"], drawn["th"], drawn["m"]) == ([at, at + 60], [80.0, 150.0], [120.0, 120.0], [0, 1])
+    assert drawn["s"] == ["quiet", "retrain"] and drawn["y"] == "latency_p99"
     assert "1 evaluation(s) failed" in page
     assert "retrain_churn" not in page  # another model's watcher
     # Per-DAG access: a user who may not read the DAG does not see its watcher.
@@ -209,15 +215,31 @@ def test_the_pages_read_value_objects_not_the_store() -> None:
     assert "b-1" in index and "auc = 0.81" in index and "http://127.0.0.1:9/v1/churn/predict" in index
     assert "done" in pages.build_page(history, "b-1", "/frogml")
     model = pages.model_page(history, "churn", "/frogml")
-    assert "auc per build" in model and model.count('class="marked"') == 1
+    drawn = chart_data(model)
+    assert drawn["title"] == "auc per build, at the gate" and (drawn["t"], drawn["m"]) == ([2.0], [1])
 
 
-def test_a_chart_places_values_against_the_threshold() -> None:
-    svg = chart([Point("a", 1.0, 2.0, False), Point("b", 3.0, 2.0, True)], title="m", marked_as="yes", unmarked_as="no")
-    assert svg.count("<circle") == 2 and svg.count('class="threshold"') == 2
-    (high, low) = re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)
-    assert float(high) > float(low)  # SVG y grows downwards: the larger value sits higher
-    assert "nothing recorded yet" in chart([], title="m", marked_as="", unmarked_as="")
+def chart_data(html: str) -> dict:
+    """The first chart's data, as ``static/console.js`` reads it from ``data-chart``."""
+    found = re.search(r'<figure class="chart" data-chart="([^"]*)"', html)
+    assert found, "no chart on the page"
+    return json.loads(unescape(found.group(1)))
+
+
+def test_a_chart_carries_time_values_thresholds_and_marks_for_the_browser() -> None:
+    points = [
+        Point(200.0, 3.0, 2.0, True, "b-2"),
+        Point(100.0, 1.0, float("inf"), False, "<b-1>"),  # unordered; an infinite threshold is no line
+        Point(150.0, float("nan"), 2.0, False, "broken"),  # not a number: not drawn
+    ]
+    html = chart(points, title="m <x>", y_label="auc", marked_as="yes", unmarked_as="no", events=[Event(200.0, "d")])
+    data = chart_data(html)
+    assert (data["t"], data["v"], data["th"], data["m"]) == ([100.0, 200.0], [1.0, 3.0], [None, 2.0], [0, 1])
+    assert data["s"] == ["<b-1>", "b-2"] and data["events"] == [{"t": 200.0, "label": "d"}] and data["y"] == "auc"
+    assert "<b-1>" not in html and "m <x>" not in html  # escaped in the attribute and the no-JS table
+    table = html.split("<noscript>")[1]
+    assert "1970-01-01 00:03:20 UTC" in table and table.index("b-2") < table.index("b-1")  # newest first
+    assert "nothing recorded yet" in chart([], title="m", y_label="", marked_as="", unmarked_as="")
 
 
 def test_the_plugin_mounts_the_console_and_builds_it_on_first_use(airflow_api, local_conn) -> None:

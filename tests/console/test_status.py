@@ -137,3 +137,20 @@ def test_an_undecodable_ledger_is_a_page_not_a_500(airflow: tuple[ApiServer, Pat
     finally:
         ledger.unlink()
         server.reserialize()
+
+
+def test_the_jfrog_ml_tabs_follow_per_dag_access_and_import_nothing(airflow: tuple[ApiServer, Path, Path]) -> None:
+    server, _, marker = airflow
+    marker.unlink(missing_ok=True)
+
+    def tab(user: str, dag_id: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token(server, user)}", "Accept": "text/html"}
+        return requests.get(f"{server.url}/frogml/dags/{dag_id}", headers=headers, timeout=60)
+
+    admin = tab("admin", "marked_retrain")
+    assert admin.status_code == 200 and "JFrog ML: marked_retrain" in admin.text, admin.text
+    assert "No build by this DAG yet" in admin.text
+    assert tab(LIMITED, "churn_retrain").status_code == 200
+    refused = tab(LIMITED, "marked_retrain")  # a DAG this user may not read: as if it did not exist
+    assert refused.status_code == 404 and "marked_retrain" in refused.text
+    assert not marker.exists(), marker.read_text()

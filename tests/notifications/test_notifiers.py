@@ -120,3 +120,23 @@ def test_reprs_hide_the_credentials() -> None:
         FrogMLWebhookNotifier("https://h.test/?k=SECRET", headers={"Authorization": "SECRET"})
     )
     assert "SECRET" not in shown and "Authorization" in shown
+
+
+def test_each_delivery_outcome_is_recorded_for_the_runs_tab(receiver, closed_port: int, local_conn) -> None:
+    """Delivered or not and why, on the local platform for the run's JFrog ML tab; never the URL."""
+    FrogMLWebhookNotifier(f"{receiver.url}/hooks/t0ken-in-path", "post", model_id="churn-model", policy=FAST)(context())
+    FrogMLSlackNotifier(f"http://127.0.0.1:{closed_port}/services/T0/B0/s3cret", model_id="churn-model", policy=FAST)(
+        context(failed=True)
+    )
+    webhook, slack = local_conn.decisions("notification", "churn-model")
+    assert webhook.subject == slack.subject == "retrain/manual__1"
+    assert {k: webhook.detail[k] for k in ("notifier", "status", "delivered", "attempts", "http_status")} == {
+        "notifier": "webhook",
+        "status": "SUCCESSFUL",
+        "delivered": True,
+        "attempts": 1,
+        "http_status": 200,
+    }
+    assert (slack.detail["notifier"], slack.detail["status"], slack.detail["delivered"]) == ("slack", "FAILED", False)
+    assert "refused" in slack.detail["reason"] and slack.detail["attempts"] == 2
+    assert "s3cret" not in str(slack.detail) and "t0ken" not in str(webhook.detail)
