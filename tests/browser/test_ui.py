@@ -20,12 +20,12 @@ import pytest
 
 from frogml_airflow_provider.cli import main as cli
 from frogml_airflow_provider.platform.local.platform import LocalPlatform
+from tests.browser.chrome import CHROMEDRIVER, CHROMIUM, log_in, new_driver
 from tests.browser.standalone import Standalone, start
 from tests.support import EXAMPLES, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SCREENSHOT = "dag-graph.png"  # the README shows docs/dag-graph.png
 TAB_SHOTS = ("tab-dag.png", "tab-run.png", "tab-dag-dark.png", "tab-plain-dag.png")  # docs/ui.md shows them
 DAG = "retrain_iris_classifier"
@@ -56,25 +56,7 @@ def airflow(tmp_path: Path, make_repo, receiver) -> Standalone:
 
 @pytest.fixture
 def browser(tmp_path: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,900",
-        f"--user-data-dir={tmp_path / 'chrome'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = new_driver(tmp_path / "chrome")
     yield driver
     driver.quit()
 
@@ -99,27 +81,6 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
-def log_in(browser: Any, wait: Any, airflow: Standalone) -> None:
-    """Airflow's UI sends a browser without a session on to its login page after the first page loads:
-    a form found before that navigation is gone ("aborted by navigation"), so the login starts over."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as shown
-
-    for attempt in range(3):
-        try:
-            browser.get(f"{airflow.url}/")
-            wait.until(shown.presence_of_element_located((By.NAME, "username"))).send_keys("admin")
-            browser.find_element(By.NAME, "password").send_keys(airflow.password)
-            browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-            wait.until(shown.url_to_be(f"{airflow.url}/"))
-            return
-        except (StaleElementReferenceException, WebDriverException) as error:
-            if attempt == 2 or (not isinstance(error, StaleElementReferenceException) and "navigat" not in str(error)):
-                raise
-            time.sleep(1)
-
-
 def test_log_in_trigger_the_generated_dag_and_watch_it_succeed(
     airflow: Standalone, browser, screenshots: Path, receiver
 ) -> None:
@@ -131,7 +92,7 @@ def test_log_in_trigger_the_generated_dag_and_watch_it_succeed(
     before = docs_copy.read_bytes() if docs_copy.exists() else None
     wait = WebDriverWait(browser, 90)
     wait_for_dag(airflow)
-    log_in(browser, wait, airflow)
+    log_in(browser, wait, airflow.url, airflow.password)
 
     browser.get(f"{airflow.url}/dags/{DAG}")
     wait.until(shown.element_to_be_clickable((By.CSS_SELECTOR, "button[aria-label='Show Graph (Press g)']"))).click()
