@@ -185,7 +185,12 @@ def test_a_migrate_stopped_while_it_waits_undoes_itself_and_says_what_it_checked
     lines = wait_for_line(process, "  wait  ")
     assert len(natives(mock)) == 1 and dag(airflow)["is_paused"] is True  # registered and paused by now
     process.send_signal(signum)
-    out, err = process.communicate(timeout=120)
+    try:
+        out, err = process.communicate(timeout=240)
+    except subprocess.TimeoutExpired:  # say what it was doing, and leave no process holding the lock
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"migrate still running 240 s after {signal.Signals(signum).name}: {''.join(lines)}{out}{err}")
     assert process.returncode == 128 + signum, err
     assert "Traceback" not in out + err
     assert "Both sides are as they were (checked: DAG churn_retrain active" in err, "".join(lines) + out + err

@@ -77,9 +77,22 @@ def import_sdk(under: Path) -> Any:
     return loaded
 
 
+# The SDK's channels ping every 30 s, idle or not (frogml/core/inner/tool/grpc/grpc_tools.py); a grpc
+# server's defaults allow one ping per 5 minutes without data and answer a third early one with GOAWAY
+# "too_many_pings", which left a command in a test waiting on a closed channel. JFrog ML's own front end
+# takes the SDK's pings: so does the mock's server.
+SDK_KEEPALIVE = [
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_ping_strikes", 0),
+]
+
+
 def loopback_server(sdk: Any, *, interceptors: Sequence[Any] = (), workers: int = 4) -> tuple[Any, int]:
     """A gRPC server bound to 127.0.0.1 on a free port: (server, port). Add servicers, then start it."""
-    server = sdk.grpc.server(futures.ThreadPoolExecutor(max_workers=workers), interceptors=list(interceptors))
+    server = sdk.grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers), interceptors=list(interceptors), options=SDK_KEEPALIVE
+    )
     port = server.add_insecure_port("127.0.0.1:0")
     return server, port
 
