@@ -49,6 +49,7 @@ STATE_RETRY = 5.0  # seconds before the state is read again when the store did n
 FLUSH_EVERY = 5  # steady evaluations written together, at most
 FLUSH_WITHIN = 300.0  # seconds: no evaluation waits longer than this to be written
 STEADY = ("quiet", "held")
+CLEANUP_WRITE_TIMEOUT = 5.0  # seconds a stopping watcher gives the writing of what it held
 LEGACY_VARIABLE = "frogml_trigger_state__{dag_id}"  # where the per-run evaluate task kept its state
 _LOG = logging.getLogger(__name__)
 
@@ -196,8 +197,8 @@ class FrogMLMetricTrigger(BaseEventTrigger):
         """The steady evaluations not yet written, when the watcher stops (a DAG paused, a triggerer
         shutting down); a triggerer killed outright loses at most ``FLUSH_EVERY - 1`` of them."""
         if getattr(self, "_pending", None):
-            try:
-                await self._flush()
+            try:  # bounded: a triggerer shutting down may no longer answer the store
+                await asyncio.wait_for(self._flush(), timeout=CLEANUP_WRITE_TIMEOUT)
             except Exception:  # noqa: BLE001 - best effort while stopping; the state is already written
                 self.log.warning("metric trigger %r of DAG %s: could not write its last evaluations", *self._who())
         await super().cleanup()

@@ -414,3 +414,22 @@ def test_evaluations_held_when_the_watcher_stops_are_written_by_its_cleanup() ->
 
     asyncio.run(stopped_mid_watch())
     assert len(history.evaluations(store.values)) == 3
+
+
+def test_a_store_that_no_longer_answers_never_holds_up_a_stopping_watcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("frogml_airflow_provider.triggers.metric.CLEANUP_WRITE_TIMEOUT", 0.2)
+
+    class Gone(MemoryStore):
+        async def aset(self, key: str, value: Any) -> None:
+            await asyncio.sleep(3600)  # the supervisor is shutting down
+
+    watcher = trigger()
+    watcher._pending = ['{"t":0,"d":"quiet"}']  # what a cancelled watch held
+    watcher._store = Gone()
+
+    async def stop() -> float:
+        began = time.monotonic()
+        await watcher.cleanup()
+        return time.monotonic() - began
+
+    assert asyncio.run(asyncio.wait_for(stop(), 10)) < 5  # (wait_for: a regression fails, never hangs)
