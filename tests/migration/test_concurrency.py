@@ -54,12 +54,15 @@ def env(mock: Any, tmp_path: Path) -> dict[str, str]:
 
 
 def start(env: dict[str, str], *args: str | Path) -> subprocess.Popen[str]:
+    """The command as a terminal's foreground job: Ctrl-C interrupts it even where this test runs as a
+    background job (a shell starts those with SIGINT ignored, and Python keeps an ignored SIGINT)."""
     return subprocess.Popen(
         [sys.executable, "-m", "frogml_airflow_provider.cli", *map(str, args)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
