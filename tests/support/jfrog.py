@@ -79,7 +79,7 @@ def import_sdk(under: Path) -> Any:
 
 # The SDK's channels ping every 30 s, idle or not (frogml/core/inner/tool/grpc/grpc_tools.py); a grpc
 # server's defaults allow one ping per 5 minutes without data and answer a third early one with GOAWAY
-# "too_many_pings", which left a command in a test waiting on a closed channel. JFrog ML's own front end
+# "too_many_pings", closing the channel under a command that runs for minutes. JFrog ML's own front end
 # takes the SDK's pings: so does the mock's server.
 SDK_KEEPALIVE = [
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
