@@ -107,7 +107,8 @@ def watchers_of(model_id: str, readable: frozenset[str]) -> list[WatcherHistory]
     from frogml_airflow_provider.triggers.metric_store import read_watchers
 
     try:
-        return [w for w in read_watchers() if w.about.get("model_id") == model_id and w.dag_id in readable]
+        # Only the readable DAGs' watchers are read: a tab reads its own, not every watcher's history.
+        return [w for w in read_watchers(sorted(readable)) if w.about.get("model_id") == model_id]
     except Exception as error:  # noqa: BLE001 - shown on the page, never a 500
         return f"the metric triggers' history could not be read from Airflow's metadata database: {error}"
 
